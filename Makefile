@@ -1,0 +1,41 @@
+# CodexIn developer entry points. Everything bootstraps itself from the npm
+# registry (Bun included, as the `bun` npm package): no curl installers.
+BUN := node_modules/.bin/bun
+DEPS_STAMP := node_modules/.deps-stamp
+JUNIT := test-results/junit.xml
+
+.PHONY: run test build bench typecheck deps browser clean
+
+deps: $(DEPS_STAMP)
+
+$(DEPS_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+run: deps
+	$(BUN) src/main.ts serve
+
+build: dist/codexin
+
+dist/codexin: $(DEPS_STAMP) $(shell find src -type f 2>/dev/null)
+	@mkdir -p dist
+	# No --minify: it breaks Elysia's handler analysis at startup (research/bun-elysia-stack.md §1.4).
+	$(BUN) build --compile --bytecode --sourcemap --no-compile-autoload-dotenv --no-compile-autoload-bunfig src/main.ts --outfile dist/codexin
+	@rm -f dist/*.map
+
+# The Swagger UI test drives Debian's Chromium; install it when missing (CI and dev machines run as root).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || { echo "make: could not install chromium (needed by test/e2e/docs-ui.test.ts)"; exit 1; }; }
+
+test: deps build browser
+	@mkdir -p test-results
+	$(BUN) test --reporter=junit --reporter-outfile=$(JUNIT)
+
+typecheck: deps
+	node_modules/.bin/tsc --noEmit -p .
+
+bench: deps build
+	@echo "bench: no benchmarks yet (issue 8)"
+
+clean:
+	rm -rf dist test-results

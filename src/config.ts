@@ -1,0 +1,107 @@
+/**
+ * Flags + environment → one validated Config (DESIGN.md §3). Every flag has a
+ * CODEXIN_* twin; a flag wins over its env twin, which wins over the default.
+ */
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export type UpstreamKind = 'chatgpt' | 'openai' | 'mock';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  upstream: UpstreamKind;
+  upstreamUrl: string;
+  authUrl: string;
+  logLevel: LogLevel;
+  /** SSE keepalive comment interval during upstream silences. */
+  keepaliveMs: number;
+  /** Largest accepted request body. */
+  maxBodyBytes: number;
+}
+
+/** A bad flag or value: the CLI prints the message on one line and exits 2. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** The options shared by every command, as raw strings from flags. */
+export interface ConfigFlags {
+  host?: string;
+  port?: string;
+  'data-dir'?: string;
+  upstream?: string;
+  'upstream-url'?: string;
+  'auth-url'?: string;
+  'log-level'?: string;
+}
+
+export const CONFIG_FLAG_NAMES = ['host', 'port', 'data-dir', 'upstream', 'upstream-url', 'auth-url', 'log-level'] as const;
+
+const DEFAULT_UPSTREAM_URL: Record<UpstreamKind, string> = {
+  chatgpt: 'https://chatgpt.com/backend-api',
+  openai: 'https://api.openai.com/v1',
+  mock: '',
+};
+
+function pick(flag: string | undefined, env: string | undefined): string | undefined {
+  if (flag !== undefined) return flag;
+  if (env !== undefined && env !== '') return env;
+  return undefined;
+}
+
+function parseUrl(name: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`--${name}: "${value}" is not a URL (expected e.g. https://host/path)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`--${name}: only http and https URLs are supported, got "${value}"`);
+  }
+  return value.replace(/\/+$/, '');
+}
+
+function parseInteger(name: string, value: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value)) throw new ConfigError(`--${name}: "${value}" is not a whole number`);
+  const n = Number(value);
+  if (n < min || n > max) throw new ConfigError(`--${name}: ${n} is out of range (${min}-${max})`);
+  return n;
+}
+
+function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new ConfigError(`--${name}: "${value}" is not one of ${allowed.join(', ')}`);
+}
+
+export function resolveConfig(flags: ConfigFlags, env: Record<string, string | undefined> = process.env): Config {
+  const upstream = oneOf('upstream', pick(flags.upstream, env.CODEXIN_UPSTREAM) ?? 'chatgpt', ['chatgpt', 'openai', 'mock'] as const);
+  const upstreamUrlRaw = pick(flags['upstream-url'], env.CODEXIN_UPSTREAM_URL);
+  const host = pick(flags.host, env.CODEXIN_HOST) ?? '127.0.0.1';
+  if (!/^[\w.:\-\[\]]+$/.test(host)) throw new ConfigError(`--host: "${host}" is not a host name or address`);
+  const dataDir = pick(flags['data-dir'], env.CODEXIN_DATA_DIR) ?? join(homedir(), '.codexin');
+  return {
+    host,
+    port: parseInteger('port', pick(flags.port, env.CODEXIN_PORT) ?? '8787', 0, 65535),
+    dataDir: dataDir === ':memory:' ? dataDir : resolve(dataDir),
+    upstream,
+    upstreamUrl: upstreamUrlRaw ? parseUrl('upstream-url', upstreamUrlRaw) : DEFAULT_UPSTREAM_URL[upstream],
+    authUrl: parseUrl('auth-url', pick(flags['auth-url'], env.CODEXIN_AUTH_URL) ?? 'https://auth.openai.com'),
+    logLevel: oneOf('log-level', pick(flags['log-level'], env.CODEXIN_LOG_LEVEL) ?? 'info', ['debug', 'info', 'warn', 'error', 'silent'] as const),
+    keepaliveMs: parseInteger('keepalive-ms', env.CODEXIN_KEEPALIVE_MS ?? '15000', 10, 600_000),
+    maxBodyBytes: parseInteger('max-body-bytes', env.CODEXIN_MAX_BODY_BYTES ?? String(64 * 1024 * 1024), 1024, 2 ** 31),
+  };
+}
+
+/** Parses `30d`, `12h`, `45m`, `90s` into milliseconds. */
+export function parseDuration(name: string, value: string): number {
+  const m = /^(\d+)([smhdw])$/.exec(value.trim());
+  if (!m) throw new ConfigError(`--${name}: "${value}" is not a duration (e.g. 30d, 12h, 45m)`);
+  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[m[2] as 's' | 'm' | 'h' | 'd' | 'w'];
+  const ms = Number(m[1]) * unit;
+  if (ms <= 0) throw new ConfigError(`--${name}: duration must be positive`);
+  return ms;
+}

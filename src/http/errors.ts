@@ -1,0 +1,62 @@
+/**
+ * The single error plugin: every failure leaves CodexIn as an OpenAI error envelope
+ * `{"error":{"message","type","param","code"}}` with the right status, whatever threw it.
+ */
+import { Elysia, ValidationError } from 'elysia';
+import { ApiError } from '../openai/api-error';
+import type { Logger } from '../log';
+
+/** Turns a TypeBox validation failure into a message naming the offending field. */
+function describeValidation(error: ValidationError): ApiError {
+  const first = error.all?.[0] as { path?: string; message?: string; summary?: string } | undefined;
+  const path = first?.path ? first.path.replace(/^\//, '').replace(/\//g, '.') : null;
+  const where = error.type === 'query' ? 'query parameter' : error.type === 'params' ? 'path parameter' : 'request body';
+  const detail = first?.summary ?? first?.message ?? 'does not match the expected schema';
+  const message = path ? `Invalid ${where}: '${path}' ${lowerFirst(detail)}` : `Invalid ${where}: ${lowerFirst(detail)}`;
+  return new ApiError(400, 'invalid_request_error', message, { param: path, code: 'invalid_request' });
+}
+
+function lowerFirst(s: string): string {
+  return s.charAt(0).toLowerCase() + s.slice(1);
+}
+
+/** Compiles Elysia's route table into matchers, to tell 404 (no such path) from 405 (wrong method). */
+export function methodsForPath(routes: ReadonlyArray<{ method: string; path: string }>, pathname: string): string[] {
+  const methods = new Set<string>();
+  for (const route of routes) {
+    const pattern = '^' + route.path.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*') + '$';
+    if (new RegExp(pattern).test(pathname)) methods.add(route.method.toUpperCase());
+  }
+  return [...methods];
+}
+
+export function errorPlugin(logger: Logger, routes: () => ReadonlyArray<{ method: string; path: string }>) {
+  return new Elysia({ name: 'codexin.errors' }).onError({ as: 'global' }, ({ code, error, request, set }) => {
+    const requestId = String(set.headers['x-request-id'] ?? '');
+    let apiError: ApiError;
+    if (error instanceof ApiError) {
+      apiError = error;
+    } else if (code === 'VALIDATION' && error instanceof ValidationError) {
+      apiError = describeValidation(error);
+    } else if (code === 'NOT_FOUND') {
+      const url = new URL(request.url);
+      const allowed = methodsForPath(routes(), url.pathname).filter((m) => m !== 'ALL');
+      apiError = allowed.length
+        ? new ApiError(405, 'invalid_request_error', `Method ${request.method} is not allowed on ${url.pathname}; use ${allowed.join(', ')}.`, {
+            code: 'method_not_allowed',
+            headers: { allow: allowed.join(', ') },
+          })
+        : new ApiError(404, 'invalid_request_error', `Unknown route: ${request.method} ${url.pathname}. See /docs for the API.`, { code: 'unknown_url' });
+    } else if (code === 'PARSE') {
+      apiError = new ApiError(400, 'invalid_request_error', 'The request body could not be parsed: send valid JSON with content-type application/json.', {
+        code: 'invalid_json',
+      });
+    } else if (code === 'INVALID_COOKIE_SIGNATURE' || code === 'INVALID_FILE_TYPE') {
+      apiError = new ApiError(400, 'invalid_request_error', String((error as Error).message));
+    } else {
+      logger.error('unhandled error', { request_id: requestId, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+      apiError = new ApiError(500, 'server_error', `Internal error; quote request id ${requestId} when reporting it.`, { code: 'internal_error' });
+    }
+    return apiError.toResponse(requestId ? { 'x-request-id': requestId } : {});
+  });
+}

@@ -1,0 +1,74 @@
+/**
+ * The model catalog served by /v1/models. Seeded with the models the ChatGPT Codex
+ * backend accepts (research/chatgpt-upstream-protocol.md §3.3), newest first.
+ */
+import type { Db } from './db';
+
+export interface ModelRecord {
+  id: string;
+  upstreamSlug: string;
+  displayName: string;
+  ownedBy: string;
+  created: number;
+  contextWindow: number;
+  defaultReasoningEffort: string | null;
+  enabled: boolean;
+}
+
+interface ModelRow {
+  id: string;
+  upstream_slug: string;
+  display_name: string;
+  owned_by: string;
+  created: number;
+  context_window: number;
+  default_reasoning_effort: string | null;
+  enabled: number;
+}
+
+// `created` is the day the catalog entry was written, not an upstream fact: the backend publishes no dates.
+const SEED: Omit<ModelRecord, 'enabled'>[] = [
+  { id: 'gpt-5.5', upstreamSlug: 'gpt-5.5', displayName: 'GPT-5.5', ownedBy: 'openai', created: 1779667200, contextWindow: 272000, defaultReasoningEffort: 'medium' },
+  { id: 'gpt-5.4', upstreamSlug: 'gpt-5.4', displayName: 'GPT-5.4', ownedBy: 'openai', created: 1772323200, contextWindow: 272000, defaultReasoningEffort: 'medium' },
+  { id: 'gpt-5.4-mini', upstreamSlug: 'gpt-5.4-mini', displayName: 'GPT-5.4 mini', ownedBy: 'openai', created: 1772323200, contextWindow: 272000, defaultReasoningEffort: 'medium' },
+  { id: 'gpt-5.3-codex-spark', upstreamSlug: 'gpt-5.3-codex-spark', displayName: 'GPT-5.3 Codex Spark', ownedBy: 'openai', created: 1769904000, contextWindow: 128000, defaultReasoningEffort: 'low' },
+];
+
+function toRecord(row: ModelRow): ModelRecord {
+  return {
+    id: row.id,
+    upstreamSlug: row.upstream_slug,
+    displayName: row.display_name,
+    ownedBy: row.owned_by,
+    created: row.created,
+    contextWindow: row.context_window,
+    defaultReasoningEffort: row.default_reasoning_effort,
+    enabled: row.enabled === 1,
+  };
+}
+
+export class ModelStore {
+  constructor(private readonly db: Db) {}
+
+  /** Inserts the built-in catalog once; later edits by the operator are kept. */
+  seed(): void {
+    const insert = this.db.query(
+      `INSERT OR IGNORE INTO models (id, upstream_slug, display_name, owned_by, created, context_window, default_reasoning_effort, position)
+       VALUES ($id, $slug, $name, $owner, $created, $ctx, $effort, $pos)`,
+    );
+    this.db.transaction(() => {
+      SEED.forEach((m, pos) =>
+        insert.run({ id: m.id, slug: m.upstreamSlug, name: m.displayName, owner: m.ownedBy, created: m.created, ctx: m.contextWindow, effort: m.defaultReasoningEffort, pos }),
+      );
+    })();
+  }
+
+  listEnabled(): ModelRecord[] {
+    return (this.db.query('SELECT * FROM models WHERE enabled = 1 ORDER BY position, id').all() as ModelRow[]).map(toRecord);
+  }
+
+  get(id: string): ModelRecord | null {
+    const row = this.db.query('SELECT * FROM models WHERE id = $id').get({ id }) as ModelRow | null;
+    return row ? toRecord(row) : null;
+  }
+}
