@@ -1,0 +1,118 @@
+/**
+ * The simulated auth server (auth.openai.com): refresh-token rotation with reuse
+ * detection (§4.2) and the device-code login (§4.4).
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { CODEX_CLIENT_ID, type TokenSet } from './accounts';
+import { formOrJson, json, type Ctx } from './http';
+import { alnum } from './ids';
+import type { SimState } from './state';
+
+interface DeviceAuth {
+  deviceAuthId: string;
+  userCode: string;
+  approved: boolean;
+  authorizationCode: string;
+  codeVerifier: string;
+  codeChallenge: string;
+}
+
+export class DeviceStore {
+  private readonly byId = new Map<string, DeviceAuth>();
+  /** authorization_code → its PKCE verifier; deleted on first exchange. */
+  private readonly codes = new Map<string, string>();
+
+  create(): DeviceAuth {
+    const codeVerifier = randomBytes(64).toString('base64url');
+    const auth: DeviceAuth = {
+      deviceAuthId: `deviceauth_${randomUUID()}`,
+      userCode: `${alnum(4)}-${alnum(5)}`.toUpperCase(),
+      approved: false,
+      authorizationCode: `ac_${randomBytes(24).toString('base64url')}`,
+      codeVerifier,
+      codeChallenge: createHash('sha256').update(codeVerifier).digest('base64url'),
+    };
+    this.byId.set(auth.deviceAuthId, auth);
+    return auth;
+  }
+
+  get(deviceAuthId: string): DeviceAuth | undefined {
+    return this.byId.get(deviceAuthId);
+  }
+
+  approve(userCode: string): void {
+    const wanted = userCode.trim().toUpperCase();
+    const auth = [...this.byId.values()].find((a) => a.userCode === wanted);
+    if (!auth) throw new Error(`no pending device login with user code ${userCode}`);
+    auth.approved = true;
+    this.codes.set(auth.authorizationCode, auth.codeVerifier);
+  }
+
+  /** Single use: a second exchange of the same code fails, as OAuth requires. */
+  redeem(code: string, verifier: string): boolean {
+    const expected = this.codes.get(code);
+    if (expected === undefined || expected !== verifier) return false;
+    this.codes.delete(code);
+    return true;
+  }
+}
+
+function tokenBody(tokens: TokenSet): Record<string, unknown> {
+  return {
+    id_token: tokens.idToken,
+    access_token: tokens.accessToken,
+    refresh_token: tokens.refreshToken,
+    expires_in: tokens.expiresIn,
+    token_type: 'Bearer',
+    scope: 'openid profile email offline_access',
+  };
+}
+
+const REFRESH_ERRORS = {
+  refresh_token_reused: 'Your refresh token has already been used to generate a new access token. Please try signing in again.',
+  refresh_token_invalidated: 'Your refresh token has been invalidated. Please try signing in again.',
+} as const;
+
+const oauthError = (status: number, error: string, description: string): Response => json({ error, error_description: description }, status);
+
+export function oauthToken(state: SimState, ctx: Ctx): Response {
+  state.stats.tokenRequests += 1;
+  const form = formOrJson(ctx);
+  if (form.client_id !== CODEX_CLIENT_ID) return oauthError(401, 'invalid_client', 'Unknown or missing client_id.');
+
+  if (form.grant_type === 'refresh_token') {
+    if (!form.refresh_token) return oauthError(400, 'invalid_request', 'Missing refresh_token.');
+    const result = state.accounts.rotate(form.refresh_token);
+    if (!result.ok) return json({ error: { code: result.code, message: REFRESH_ERRORS[result.code] } }, 401);
+    state.refreshCount += 1;
+    return json(tokenBody(result.tokens));
+  }
+
+  if (form.grant_type === 'authorization_code') {
+    if (form.redirect_uri !== `${ctx.origin}/deviceauth/callback`) return oauthError(400, 'invalid_grant', 'redirect_uri does not match.');
+    if (!form.code || !form.code_verifier || !state.devices.redeem(form.code, form.code_verifier)) {
+      return oauthError(400, 'invalid_grant', 'Invalid authorization code or code_verifier.');
+    }
+    return json(tokenBody(state.accounts.register({}).tokens));
+  }
+
+  return oauthError(400, 'unsupported_grant_type', `Unsupported grant_type: ${form.grant_type ?? '(none)'}.`);
+}
+
+export function deviceUserCode(state: SimState, ctx: Ctx): Response {
+  const form = formOrJson(ctx);
+  if (form.client_id !== CODEX_CLIENT_ID) return oauthError(401, 'invalid_client', 'Unknown or missing client_id.');
+  const auth = state.devices.create();
+  // The interval is a string upstream; "1" keeps polling tests fast.
+  return json({ device_auth_id: auth.deviceAuthId, user_code: auth.userCode, interval: '1' });
+}
+
+export function deviceToken(state: SimState, ctx: Ctx): Response {
+  const form = formOrJson(ctx);
+  const auth = form.device_auth_id ? state.devices.get(form.device_auth_id) : undefined;
+  if (!auth || auth.userCode !== (form.user_code ?? '').toUpperCase()) {
+    return json({ error: 'invalid_request', error_description: 'Unknown device_auth_id or user_code.' }, 400);
+  }
+  if (!auth.approved) return json({ error: 'authorization_pending' }, 403);
+  return json({ authorization_code: auth.authorizationCode, code_challenge: auth.codeChallenge, code_verifier: auth.codeVerifier });
+}
