@@ -8,6 +8,11 @@ import { createApp } from '../app';
 import { KeyStore } from '../store/keys';
 import { ModelStore } from '../store/models';
 import { closeDatabase } from '../store/db';
+import { AccountStore } from '../store/accounts';
+import { UsageStore } from '../store/usage';
+import { buildUpstream } from '../upstream/factory';
+import { listen } from '../http/server';
+import { createResponsesSocket } from '../ws/responses-socket';
 import { VERSION } from '../version';
 import { parseCommandArgs } from './args';
 import { openDataDir } from './data-dir';
@@ -19,6 +24,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (positionals.length) throw new ConfigError(`serve: unexpected argument "${positionals[0]}"`);
   const config = resolveConfig(configFlags);
   const logger = createLogger(config.logLevel);
+  // Installed before anything starts, so a signal during startup still shuts down cleanly.
+  let signalled: (signal: string) => void = () => {};
+  const stopRequested = new Promise<string>((resolve) => (signalled = resolve));
+  process.once('SIGTERM', () => signalled('SIGTERM'));
+  process.once('SIGINT', () => signalled('SIGINT'));
   const db = openDataDir(config);
   const keys = new KeyStore(db);
   const models = new ModelStore(db);
@@ -38,33 +48,27 @@ export async function serveCommand(argv: string[]): Promise<number> {
     );
   }
 
+  const accounts = new AccountStore(db);
+  const usage = new UsageStore(db);
+  const built = await buildUpstream(config, accounts, logger);
   const app = createApp({
     config,
     db,
     keys,
     models,
+    accounts,
+    usage,
     logger,
-    upstreamReadiness: () => ({
-      ready: false,
-      kind: config.upstream,
-      accounts: { total: 0, active: 0, needs_login: 0, cooling_down: 0, disabled: 0 },
-      message: 'no upstream configured yet',
-    }),
+    upstream: built.upstream,
+    upstreamReadiness: built.readiness,
   });
 
+  const socket = createResponsesSocket({ upstream: built.upstream, models, usage, logger, keys });
   let server;
   try {
-    server = Bun.serve({
-      hostname: config.host,
-      port: config.port,
-      // A modest global idle timeout guards against idle sockets; streaming routes lift it per request.
-      idleTimeout: 120,
-      maxRequestBodySize: config.maxBodyBytes,
-      reusePort: false,
-      development: false,
-      fetch: (request, srv) => app.handle(request),
-    });
+    server = listen(app, socket, { hostname: config.host, port: config.port, maxRequestBodySize: config.maxBodyBytes });
   } catch (error) {
+    await built.stop();
     closeDatabase(db);
     throw new ConfigError(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
   }
@@ -72,20 +76,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
   process.stdout.write(`CodexIn ${VERSION} listening on ${url} (upstream: ${config.upstream}, data: ${config.dataDir})\n`);
   logger.info('listening', { url, upstream: config.upstream });
 
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      logger.info('shutting down', { signal });
-      const force = setTimeout(() => server.stop(true), SHUTDOWN_GRACE_MS);
-      await server.stop(false);
-      clearTimeout(force);
-      closeDatabase(db);
-      resolve();
-    };
-    process.once('SIGTERM', () => void stop('SIGTERM'));
-    process.once('SIGINT', () => void stop('SIGINT'));
-  });
+  const signal = await stopRequested;
+  logger.info('shutting down', { signal });
+  const force = setTimeout(() => server.stop(true), SHUTDOWN_GRACE_MS);
+  await server.stop(false);
+  clearTimeout(force);
+  await built.stop();
+  closeDatabase(db);
   return 0;
 }

@@ -34,8 +34,12 @@ export function errorPlugin(logger: Logger, routes: () => ReadonlyArray<{ method
   return new Elysia({ name: 'codexin.errors' }).onError({ as: 'global' }, ({ code, error, request, set }) => {
     const requestId = String(set.headers['x-request-id'] ?? '');
     let apiError: ApiError;
+    // Elysia wraps whatever a parse hook throws in a ParseError; our JSON parser throws ApiErrors.
+    const cause = code === 'PARSE' ? (error as Error).cause : undefined;
     if (error instanceof ApiError) {
       apiError = error;
+    } else if (cause instanceof ApiError) {
+      apiError = cause;
     } else if (code === 'VALIDATION' && error instanceof ValidationError) {
       apiError = describeValidation(error);
     } else if (code === 'NOT_FOUND') {
