@@ -1,0 +1,36 @@
+/**
+ * One usage shape for every consumer: the Responses `usage` with all five counters
+ * present. The AI SDK drops a terminal event whose usage lacks `input_tokens` or
+ * `output_tokens` numbers, and Codex fails to parse `*_details` objects without their
+ * inner counter, so missing or null values become 0 rather than staying absent.
+ * Chat-style names (prompt/completion) are accepted too, so any upstream can feed metering.
+ */
+import type { Usage } from '../openai/responses-types';
+
+type Loose = Record<string, unknown>;
+
+function record(value: unknown): Loose {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Loose) : {};
+}
+
+function count(...candidates: unknown[]): number | undefined {
+  for (const value of candidates) {
+    if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return Math.floor(value);
+  }
+  return undefined;
+}
+
+export function normalizeUsage(raw: unknown): Usage {
+  const usage = record(raw);
+  const inputDetails = record(usage.input_tokens_details ?? usage.prompt_tokens_details);
+  const outputDetails = record(usage.output_tokens_details ?? usage.completion_tokens_details);
+  const input = count(usage.input_tokens, usage.prompt_tokens) ?? 0;
+  const output = count(usage.output_tokens, usage.completion_tokens) ?? 0;
+  return {
+    input_tokens: input,
+    input_tokens_details: { cached_tokens: count(inputDetails.cached_tokens) ?? 0 },
+    output_tokens: output,
+    output_tokens_details: { reasoning_tokens: count(outputDetails.reasoning_tokens) ?? 0 },
+    total_tokens: count(usage.total_tokens) ?? input + output,
+  };
+}
