@@ -35,4 +35,45 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
       ) STRICT;
     `);
   },
+  // 2: ChatGPT accounts (tokens are secrets: never logged, never returned by any API) and usage.
+  (db) => {
+    db.exec(`
+      CREATE TABLE accounts (
+        id TEXT PRIMARY KEY,
+        label TEXT NOT NULL,
+        chatgpt_account_id TEXT NOT NULL UNIQUE,
+        email TEXT,
+        plan TEXT,
+        access_token TEXT NOT NULL,
+        refresh_token TEXT NOT NULL,
+        id_token TEXT NOT NULL,
+        access_expires_at INTEGER,
+        last_refresh_at INTEGER,
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'needs_login', 'disabled')),
+        status_message TEXT,
+        cooldown_until INTEGER,
+        last_used_at INTEGER,
+        quota TEXT,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE usage (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        key_id TEXT,
+        account_id TEXT,
+        route TEXT NOT NULL,
+        model TEXT,
+        status INTEGER NOT NULL,
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        cached_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        reasoning_tokens INTEGER NOT NULL DEFAULT 0,
+        latency_ms INTEGER,
+        ttfb_ms INTEGER,
+        request_id TEXT
+      ) STRICT;
+      CREATE INDEX usage_key_at ON usage (key_id, at);
+      CREATE INDEX usage_account_at ON usage (account_id, at);
+    `);
+  },
 ];

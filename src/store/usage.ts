@@ -1,0 +1,70 @@
+/** Per-request usage metering: one row per finished request. */
+import type { Db } from './db';
+import type { Usage } from '../openai/responses-types';
+
+export interface UsageEntry {
+  keyId: string | null;
+  accountId: string | null;
+  route: string;
+  model: string | null;
+  status: number;
+  usage: Usage | null;
+  latencyMs: number | null;
+  ttfbMs: number | null;
+  requestId: string | null;
+}
+
+export interface UsageTotals {
+  requests: number;
+  input_tokens: number;
+  cached_tokens: number;
+  output_tokens: number;
+  reasoning_tokens: number;
+}
+
+export class UsageStore {
+  constructor(private readonly db: Db) {}
+
+  record(e: UsageEntry, at = Date.now()): void {
+    this.db
+      .query(
+        `INSERT INTO usage (at, key_id, account_id, route, model, status, input_tokens, cached_tokens, output_tokens, reasoning_tokens, latency_ms, ttfb_ms, request_id)
+         VALUES ($at, $key, $account, $route, $model, $status, $in, $cached, $out, $reasoning, $latency, $ttfb, $rid)`,
+      )
+      .run({
+        at,
+        key: e.keyId,
+        account: e.accountId,
+        route: e.route,
+        model: e.model,
+        status: e.status,
+        in: e.usage?.input_tokens ?? 0,
+        cached: e.usage?.input_tokens_details.cached_tokens ?? 0,
+        out: e.usage?.output_tokens ?? 0,
+        reasoning: e.usage?.output_tokens_details.reasoning_tokens ?? 0,
+        latency: e.latencyMs,
+        ttfb: e.ttfbMs,
+        rid: e.requestId,
+      });
+  }
+
+  totalsForKey(keyId: string, since = 0): UsageTotals {
+    return this.db
+      .query(
+        `SELECT count(*) AS requests, coalesce(sum(input_tokens),0) AS input_tokens, coalesce(sum(cached_tokens),0) AS cached_tokens,
+                coalesce(sum(output_tokens),0) AS output_tokens, coalesce(sum(reasoning_tokens),0) AS reasoning_tokens
+         FROM usage WHERE key_id = $key AND at >= $since`,
+      )
+      .get({ key: keyId, since }) as UsageTotals;
+  }
+
+  totalsForAccount(accountId: string, since = 0): UsageTotals {
+    return this.db
+      .query(
+        `SELECT count(*) AS requests, coalesce(sum(input_tokens),0) AS input_tokens, coalesce(sum(cached_tokens),0) AS cached_tokens,
+                coalesce(sum(output_tokens),0) AS output_tokens, coalesce(sum(reasoning_tokens),0) AS reasoning_tokens
+         FROM usage WHERE account_id = $account AND at >= $since`,
+      )
+      .get({ account: accountId, since }) as UsageTotals;
+  }
+}

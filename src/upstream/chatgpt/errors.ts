@@ -1,0 +1,89 @@
+/**
+ * Upstream HTTP errors → OpenAI error envelopes a client can act on.
+ *
+ * | upstream                         | client gets                                            |
+ * |----------------------------------|--------------------------------------------------------|
+ * | 400 {"detail": msg}              | 400 invalid_request_error, message = msg               |
+ * | 401 / 403 (after one refresh)    | 502 upstream_error (the account, not the caller's key) |
+ * | 429 usage_limit_reached          | 429, body's type/plan_type/resets_at kept, retry-after |
+ * | 429 other                        | 429 rate_limit_error, retry-after                      |
+ * | 503 server_is_overloaded         | 503 service_unavailable_error                          |
+ * | other 5xx                        | 502 upstream_error                                     |
+ */
+import { ApiError } from '../../openai/api-error';
+
+export interface UsageLimit {
+  resetsAt: number; // unix ms
+  planType: string | null;
+}
+
+function parseBody(text: string): Record<string, unknown> | null {
+  try {
+    const v: unknown = JSON.parse(text);
+    return v && typeof v === 'object' ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Reads a usage-limit 429 (the account is exhausted until resets_at). */
+export function usageLimitOf(status: number, text: string, now = Date.now()): UsageLimit | null {
+  if (status !== 429) return null;
+  const err = parseBody(text)?.error as Record<string, unknown> | undefined;
+  if (!err || (err.type !== 'usage_limit_reached' && err.code !== 'usage_limit_reached')) return null;
+  const resetsAt =
+    typeof err.resets_at === 'number' ? err.resets_at * 1000 : typeof err.resets_in_seconds === 'number' ? now + err.resets_in_seconds * 1000 : now + 60_000;
+  return { resetsAt, planType: typeof err.plan_type === 'string' ? err.plan_type : null };
+}
+
+export function retryAfterHeaders(seconds: number): Record<string, string> {
+  const s = Math.max(1, Math.ceil(seconds));
+  const headers: Record<string, string> = { 'retry-after': String(s), 'retry-after-ms': String(s * 1000) };
+  // SDKs retry 429s by default; a subscription window of minutes or hours is not worth hammering.
+  if (s > 60) headers['x-should-retry'] = 'false';
+  return headers;
+}
+
+export function mapUpstreamError(status: number, text: string, headers: Headers, now = Date.now()): ApiError {
+  const body = parseBody(text);
+  const detail = typeof body?.detail === 'string' ? body.detail : null;
+  const err = body?.error && typeof body.error === 'object' ? (body.error as Record<string, unknown>) : null;
+  const upstreamMessage = detail ?? (typeof err?.message === 'string' ? err.message : null);
+
+  if (status === 429) {
+    const limit = usageLimitOf(status, text, now);
+    if (limit && err) {
+      const { message, type, ...rest } = err;
+      return new ApiError(429, 'usage_limit_reached', typeof message === 'string' ? message : 'The usage limit has been reached', {
+        code: 'usage_limit_reached',
+        headers: retryAfterHeaders((limit.resetsAt - now) / 1000),
+        extra: { ...rest, type: type ?? 'usage_limit_reached' },
+      });
+    }
+    const retryAfter = Number(headers.get('retry-after') ?? '1');
+    return new ApiError(429, 'rate_limit_error', upstreamMessage ?? 'The upstream is rate limiting this account; retry shortly.', {
+      code: typeof err?.code === 'string' ? err.code : 'rate_limit_exceeded',
+      headers: retryAfterHeaders(Number.isFinite(retryAfter) ? retryAfter : 1),
+    });
+  }
+  if (status === 400 || status === 404 || status === 422) {
+    return new ApiError(400, 'invalid_request_error', upstreamMessage ?? `The upstream rejected the request (HTTP ${status}).`, {
+      code: typeof err?.code === 'string' ? err.code : null,
+      param: typeof err?.param === 'string' ? err.param : null,
+    });
+  }
+  if (status === 401 || status === 403) {
+    return new ApiError(502, 'upstream_error', `The ChatGPT account behind this server was rejected by the upstream (HTTP ${status}); the operator should check "codexin accounts list".`, {
+      code: 'upstream_unauthorized',
+    });
+  }
+  if (status === 503) {
+    return new ApiError(503, 'service_unavailable_error', upstreamMessage ?? 'The upstream is overloaded; retry shortly.', {
+      code: typeof err?.code === 'string' ? err.code : 'server_is_overloaded',
+      headers: retryAfterHeaders(Number(headers.get('retry-after') ?? '2') || 2),
+    });
+  }
+  return new ApiError(502, 'upstream_error', `The upstream failed (HTTP ${status})${upstreamMessage ? `: ${upstreamMessage}` : ''}; retry shortly.`, {
+    code: 'upstream_error',
+  });
+}

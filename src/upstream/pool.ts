@@ -1,0 +1,48 @@
+/**
+ * Chooses which ChatGPT account serves a request. Among usable accounts (active,
+ * not cooling down) it keeps a conversation on the account that served it before,
+ * so the upstream prompt cache keeps hitting, and otherwise picks the least
+ * recently used one to spread load.
+ */
+import type { AccountRecord, AccountStore } from '../store/accounts';
+
+const AFFINITY_LIMIT = 10_000;
+
+export class AccountPool {
+  // Insertion-ordered: the oldest entry is evicted first.
+  private readonly affinity = new Map<string, string>();
+
+  constructor(private readonly accounts: AccountStore) {}
+
+  usable(now = Date.now()): AccountRecord[] {
+    return this.accounts.list().filter((a) => a.status === 'active' && (a.cooldownUntil === null || a.cooldownUntil <= now));
+  }
+
+  /** The account for this conversation, or null when none is usable. */
+  pick(affinityKey: string, exclude: ReadonlySet<string> = new Set(), now = Date.now()): AccountRecord | null {
+    const candidates = this.usable(now).filter((a) => !exclude.has(a.id));
+    if (candidates.length === 0) return null;
+    const preferred = this.affinity.get(affinityKey);
+    const sticky = preferred ? candidates.find((a) => a.id === preferred) : undefined;
+    const chosen = sticky ?? candidates.reduce((best, a) => ((a.lastUsedAt ?? 0) < (best.lastUsedAt ?? 0) ? a : best));
+    this.remember(affinityKey, chosen.id);
+    this.accounts.markUsed(chosen.id, now);
+    return chosen;
+  }
+
+  private remember(key: string, accountId: string): void {
+    this.affinity.delete(key);
+    this.affinity.set(key, accountId);
+    if (this.affinity.size > AFFINITY_LIMIT) this.affinity.delete(this.affinity.keys().next().value!);
+  }
+
+  coolDown(accountId: string, until: number): void {
+    this.accounts.setCooldown(accountId, until);
+  }
+
+  /** When every active account is cooling down: the earliest time one comes back. */
+  earliestReset(now = Date.now()): number | null {
+    const cooling = this.accounts.list().filter((a) => a.status === 'active' && a.cooldownUntil !== null && a.cooldownUntil > now);
+    return cooling.length ? Math.min(...cooling.map((a) => a.cooldownUntil!)) : null;
+  }
+}
