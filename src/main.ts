@@ -5,6 +5,9 @@ import { ConfigError } from './config';
 import { VERSION } from './version';
 import { serveCommand } from './cli/serve';
 import { keysCommand } from './cli/keys';
+import { accountsCommand } from './cli/accounts';
+import { loginCommand } from './cli/login';
+import { doctorCommand } from './cli/doctor';
 
 const HELP = `codexin ${VERSION}: an OpenAI-compatible API over a ChatGPT/Codex subscription
 
@@ -13,6 +16,9 @@ usage: codexin [command] [flags]
 commands:
   serve                 start the server (the default)
   keys create|list|revoke  manage API keys
+  accounts import|list|remove  manage ChatGPT accounts (import a Codex CLI auth.json)
+  login                 log a ChatGPT account in with a device code
+  doctor                check data dir, database, accounts and upstream
   version               print the version
 
 flags (every one has a CODEXIN_* env twin):
@@ -22,6 +28,9 @@ flags (every one has a CODEXIN_* env twin):
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   serve: serveCommand,
   keys: keysCommand,
+  accounts: accountsCommand,
+  login: loginCommand,
+  doctor: doctorCommand,
   version: async (argv) => {
     if (argv.includes('--json')) process.stdout.write(JSON.stringify({ version: VERSION, bun: Bun.version }) + '\n');
     else process.stdout.write(`codexin ${VERSION} (bun ${Bun.version})\n`);

@@ -1,0 +1,105 @@
+/**
+ * `codexin accounts import|list|remove`. Importing copies the tokens into CodexIn's
+ * database: from then on CodexIn owns and rotates them, so the Codex CLI that
+ * produced the auth.json must not keep using the same login (rotation would
+ * invalidate one of the two copies).
+ */
+import { readFileSync } from 'node:fs';
+import { ConfigError, resolveConfig } from '../config';
+import { AccountStore, accountView } from '../store/accounts';
+import { closeDatabase } from '../store/db';
+import { AuthJsonError, parseAuthJson } from '../upstream/chatgpt/auth-json';
+import { parseCommandArgs, printResult } from './args';
+import { openDataDir } from './data-dir';
+
+const USAGE = 'usage: codexin accounts import PATH [--label NAME] | accounts list [--json] | accounts remove ID';
+
+function describeQuota(quota: Record<string, string> | null): string {
+  if (!quota) return '';
+  const primary = quota['x-codex-primary-used-percent'];
+  const secondary = quota['x-codex-secondary-used-percent'];
+  return primary !== undefined ? `  quota ${primary}% (5h)${secondary !== undefined ? ` / ${secondary}% (week)` : ''}` : '';
+}
+
+export async function accountsCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  const { values, positionals, configFlags } = parseCommandArgs(rest, { label: { type: 'string' } });
+  const json = values.json === true;
+  const config = resolveConfig(configFlags);
+  switch (sub) {
+    case 'import': {
+      const path = positionals[0];
+      if (!path || positionals.length > 1) throw new ConfigError('accounts import: give the path of one Codex CLI auth.json');
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch (error) {
+        throw new ConfigError(`accounts import: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      }
+      let input;
+      try {
+        input = parseAuthJson(text);
+      } catch (error) {
+        if (error instanceof AuthJsonError) throw new ConfigError(`accounts import: ${path}: ${error.message}`);
+        throw error;
+      }
+      const db = openDataDir(config);
+      try {
+        const { record, created } = new AccountStore(db).upsert({ ...input, label: typeof values.label === 'string' ? values.label : undefined });
+        printResult(json, { ...accountView(record), created }, () =>
+          [
+            `${created ? 'Imported' : 'Updated'} account ${record.id} (${record.email ?? record.chatgptAccountId}, plan ${record.plan ?? 'unknown'}).`,
+            'CodexIn now owns this login and rotates its tokens: do not keep using the same auth.json in a running Codex CLI',
+            '(log the CLI in again, or give CodexIn its own login with "codexin login").',
+          ].join('\n'),
+        );
+      } finally {
+        closeDatabase(db);
+      }
+      return 0;
+    }
+    case 'list': {
+      const db = openDataDir(config);
+      try {
+        const accounts = new AccountStore(db).list().map(accountView);
+        const now = Date.now();
+        printResult(json, accounts, () =>
+          accounts.length === 0
+            ? 'No accounts. Import one with "codexin accounts import ~/.codex/auth.json" or run "codexin login".'
+            : accounts
+                .map((a) => {
+                  const state =
+                    a.status !== 'active'
+                      ? `${a.status.toUpperCase()}${a.status_message ? `: ${a.status_message}` : ''}`
+                      : a.cooldown_until && a.cooldown_until > now
+                        ? `cooling down until ${new Date(a.cooldown_until).toISOString()}`
+                        : 'active';
+                  const expiry = a.access_expires_at ? `  token expires ${new Date(a.access_expires_at).toISOString()}` : '';
+                  return `${a.id}  ${a.label}  plan ${a.plan ?? '?'}  ${state}${expiry}${describeQuota(a.quota)}`;
+                })
+                .join('\n'),
+        );
+      } finally {
+        closeDatabase(db);
+      }
+      return 0;
+    }
+    case 'remove': {
+      const id = positionals[0];
+      if (!id || positionals.length > 1) throw new ConfigError('accounts remove: give exactly one account id (see codexin accounts list)');
+      const db = openDataDir(config);
+      try {
+        if (!new AccountStore(db).remove(id)) {
+          process.stderr.write(`codexin: no account with id ${id}\n`);
+          return 1;
+        }
+        printResult(json, { id, removed: true }, () => `Removed ${id}.`);
+      } finally {
+        closeDatabase(db);
+      }
+      return 0;
+    }
+    default:
+      throw new ConfigError(sub ? `accounts: unknown subcommand "${sub}"; ${USAGE}` : USAGE);
+  }
+}

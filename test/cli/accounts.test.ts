@@ -1,0 +1,133 @@
+/**
+ * `codexin accounts import|list|remove`, `login` (device code) and `doctor`, run as
+ * the compiled binary against the simulator's auth server.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Database } from 'bun:sqlite';
+import { createSimulator, type Simulator } from '../../src/upstream/mock';
+import { binaryCommand, childEnv, makeTempDir, runCli } from '../support/binary';
+
+let sim: Simulator;
+let simUrl: string;
+let stopSim: () => Promise<void>;
+
+beforeAll(async () => {
+  sim = createSimulator({ plan: 'pro' });
+  const running = await sim.start();
+  simUrl = running.url;
+  stopSim = running.stop;
+});
+afterAll(() => stopSim());
+
+function authFile(dir: string, name = 'auth.json') {
+  const issued = sim.issueAccount({ plan: 'plus', email: 'ada@example.com' });
+  const path = join(dir, name);
+  writeFileSync(path, JSON.stringify(issued.authJson, null, 2));
+  return { path, issued };
+}
+
+describe('accounts import, list, remove', () => {
+  test('imports a Codex CLI auth.json, derives account id and plan from the claims, and never prints tokens', async () => {
+    const dir = makeTempDir('accounts');
+    const { path, issued } = authFile(dir);
+    const imported = await runCli(['accounts', 'import', path, '--data-dir', dir, '--json']);
+    expect(imported.code).toBe(0);
+    const view = JSON.parse(imported.stdout) as Record<string, unknown>;
+    expect(view.chatgpt_account_id).toBe(issued.accountId);
+    expect(view.plan).toBe('plus');
+    expect(view.email).toBe('ada@example.com');
+    expect(view.status).toBe('active');
+    expect(view.created).toBe(true);
+    const listed = await runCli(['accounts', 'list', '--data-dir', dir, '--json']);
+    const human = await runCli(['accounts', 'list', '--data-dir', dir]);
+    for (const out of [imported.stdout, imported.stderr, listed.stdout, human.stdout]) {
+      expect(out).not.toContain(issued.accessToken);
+      expect(out).not.toContain(issued.refreshToken);
+      expect(out).not.toContain(issued.idToken);
+    }
+    const accounts = JSON.parse(listed.stdout) as { id: string; plan: string }[];
+    expect(accounts).toHaveLength(1);
+    expect(human.stdout).toContain('plan plus');
+    // Importing the same login again updates it instead of adding a second account.
+    const again = await runCli(['accounts', 'import', path, '--data-dir', dir, '--json']);
+    expect((JSON.parse(again.stdout) as { created: boolean }).created).toBe(false);
+    expect(JSON.parse((await runCli(['accounts', 'list', '--data-dir', dir, '--json'])).stdout)).toHaveLength(1);
+    // The tokens are in the database (CodexIn owns them now).
+    const db = new Database(join(dir, 'codexin.db'), { readonly: true });
+    const row = db.query('SELECT refresh_token FROM accounts').get() as { refresh_token: string };
+    db.close();
+    expect(row.refresh_token).toBe(issued.refreshToken);
+    const removed = await runCli(['accounts', 'remove', accounts[0]!.id, '--data-dir', dir]);
+    expect(removed.code).toBe(0);
+    expect(JSON.parse((await runCli(['accounts', 'list', '--data-dir', dir, '--json'])).stdout)).toEqual([]);
+    expect((await runCli(['accounts', 'remove', accounts[0]!.id, '--data-dir', dir])).code).toBe(1);
+  });
+
+  test('rejects files that hold no ChatGPT login with exit 2 and a one-line reason', async () => {
+    const dir = makeTempDir('accounts-bad');
+    const apiKeyLogin = join(dir, 'apikey.json');
+    writeFileSync(apiKeyLogin, JSON.stringify({ auth_mode: 'apikey', OPENAI_API_KEY: 'sk-x' }));
+    const notJson = join(dir, 'bad.json');
+    writeFileSync(notJson, '{oops');
+    for (const [path, expected] of [
+      [apiKeyLogin, 'API key login'],
+      [notJson, 'not a JSON file'],
+      [join(dir, 'missing.json'), 'cannot read'],
+    ] as const) {
+      const result = await runCli(['accounts', 'import', path, '--data-dir', dir]);
+      expect(result.code).toBe(2);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toContain(expected);
+    }
+  });
+});
+
+describe('login (device code)', () => {
+  test('shows a user code, waits for approval, and stores the new account', async () => {
+    const dir = makeTempDir('login');
+    const child = Bun.spawn({ cmd: [...binaryCommand(), 'login', '--auth-url', simUrl, '--data-dir', dir, '--json'], env: childEnv(), stdout: 'pipe', stderr: 'pipe' });
+    const decoder = new TextDecoder();
+    let stderr = '';
+    const reader = child.stderr.getReader();
+    let code: string | null = null;
+    const deadline = Date.now() + 10_000;
+    while (!code && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      stderr += decoder.decode(value);
+      code = /^\s+([A-Z0-9-]{4,})\s*$/m.exec(stderr)?.[1] ?? null;
+    }
+    expect(code).not.toBeNull();
+    expect(stderr).toContain(`${simUrl}/codex/device`);
+    sim.approveDevice(code!);
+    const exit = await child.exited;
+    const stdout = await new Response(child.stdout).text();
+    expect(exit).toBe(0);
+    const result = JSON.parse(stdout) as { plan: string; created: boolean; chatgpt_account_id: string };
+    expect(result.created).toBe(true);
+    expect(result.plan).toBe('pro');
+    const list = JSON.parse((await runCli(['accounts', 'list', '--data-dir', dir, '--json'])).stdout) as { chatgpt_account_id: string; status: string }[];
+    expect(list.map((a) => a.chatgpt_account_id)).toEqual([result.chatgpt_account_id]);
+  });
+});
+
+describe('doctor', () => {
+  test('healthy with a usable account and a reachable upstream; unhealthy with none', async () => {
+    const dir = makeTempDir('doctor');
+    const empty = await runCli(['doctor', '--data-dir', dir, '--upstream-url', `${simUrl}/backend-api`, '--json']);
+    expect(empty.code).toBe(1);
+    const emptyReport = JSON.parse(empty.stdout) as { healthy: boolean; checks: { name: string; ok: boolean; detail: string }[] };
+    expect(emptyReport.healthy).toBe(false);
+    expect(emptyReport.checks.find((c) => c.name === 'accounts')?.detail).toContain('accounts import');
+    const { path } = authFile(dir);
+    await runCli(['accounts', 'import', path, '--data-dir', dir]);
+    const ok = await runCli(['doctor', '--data-dir', dir, '--upstream-url', `${simUrl}/backend-api`]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('healthy');
+    const unreachable = await runCli(['doctor', '--data-dir', dir, '--upstream-url', 'http://127.0.0.1:9/backend-api', '--json']);
+    expect(unreachable.code).toBe(1);
+    expect(JSON.parse(unreachable.stdout).checks.find((c: { name: string }) => c.name === 'upstream').ok).toBe(false);
+  });
+});
