@@ -17,25 +17,45 @@ import { docsPlugin } from './http/docs';
 import { healthPlugin, type UpstreamReadiness } from './http/health';
 import { authPlugin } from './http/auth';
 import { modelsRoutes } from './routes/models';
+import { responsesRoutes } from './routes/responses';
+import { adminRoutes } from './routes/admin';
+import { chatRoutes } from './routes/chat';
+import type { Upstream } from './upstream/types';
+import type { UsageStore } from './store/usage';
+import type { AccountStore } from './store/accounts';
 
 export interface AppDeps {
   config: Config;
   db: Db;
   keys: KeyStore;
   models: ModelStore;
+  accounts: AccountStore;
+  usage: UsageStore;
   logger: Logger;
+  upstream: Upstream;
   upstreamReadiness: () => UpstreamReadiness;
 }
 
 export function createApp(deps: AppDeps) {
   const auth = authPlugin(deps.keys);
+  const responsesDeps = {
+    upstream: deps.upstream,
+    models: deps.models,
+    usage: deps.usage,
+    logger: deps.logger,
+    keepaliveMs: deps.config.keepaliveMs,
+    maxBodyBytes: deps.config.maxBodyBytes,
+  };
   const app = new Elysia({ name: 'codexin' });
   return app
     .use(requestIdPlugin)
     .use(errorPlugin(deps.logger, () => app.routes))
     .use(docsPlugin)
     .use(healthPlugin(deps.db, deps.upstreamReadiness))
-    .use(modelsRoutes(auth, deps.models));
+    .use(modelsRoutes(auth, deps.models))
+    .use(responsesRoutes(auth, responsesDeps))
+    .use(chatRoutes(auth, responsesDeps))
+    .use(adminRoutes(auth, { keys: deps.keys, accounts: deps.accounts, maxBodyBytes: deps.config.maxBodyBytes }));
 }
 
 export type App = ReturnType<typeof createApp>;

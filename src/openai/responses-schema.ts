@@ -1,0 +1,103 @@
+/**
+ * TypeBox schema of POST /v1/responses. It names and documents the fields of the
+ * OpenAI Responses API and keeps any other field (additionalProperties), so a
+ * parameter a newer client sends is passed on rather than silently stripped.
+ */
+import { t } from 'elysia';
+
+const open = { additionalProperties: true } as const;
+
+const ContentPart = t.Object(
+  {
+    type: t.String({ description: 'input_text | input_image | input_file | output_text | refusal | ...' }),
+    text: t.Optional(t.String()),
+    image_url: t.Optional(t.String({ description: 'data: URL (base64) or http(s) URL' })),
+    file_id: t.Optional(t.String()),
+    detail: t.Optional(t.String({ description: 'auto | low | high | original' })),
+  },
+  open,
+);
+
+export const InputItemSchema = t.Object(
+  {
+    type: t.Optional(
+      t.String({
+        description:
+          'message | reasoning | function_call | function_call_output | custom_tool_call | custom_tool_call_output | image_generation_call | web_search_call | local_shell_call | compaction | ...',
+      }),
+    ),
+    role: t.Optional(t.String({ description: 'user | assistant | developer | system (sent upstream as developer)' })),
+    content: t.Optional(t.Union([t.String(), t.Array(ContentPart), t.Null()])),
+    call_id: t.Optional(t.String()),
+    name: t.Optional(t.String()),
+    arguments: t.Optional(t.String()),
+    output: t.Optional(t.Unknown()),
+    phase: t.Optional(t.String()),
+  },
+  open,
+);
+
+export const ToolSchema = t.Object(
+  {
+    type: t.String({ description: 'function | custom | web_search | image_generation | local_shell | namespace | tool_search | ...' }),
+    name: t.Optional(t.String()),
+    description: t.Optional(t.String()),
+    parameters: t.Optional(t.Unknown()),
+    strict: t.Optional(t.Union([t.Boolean(), t.Null()])),
+  },
+  open,
+);
+
+export const ResponsesCreateSchema = t.Object(
+  {
+    model: t.String({ minLength: 1, description: 'A model id from GET /v1/models', examples: ['gpt-5.5'] }),
+    input: t.Optional(t.Union([t.String(), t.Array(InputItemSchema)], { description: 'A string, or the conversation as input items' })),
+    instructions: t.Optional(t.Union([t.String(), t.Null()])),
+    stream: t.Optional(t.Boolean({ description: 'Stream Server-Sent Events', default: false })),
+    tools: t.Optional(t.Array(ToolSchema)),
+    tool_choice: t.Optional(t.Unknown()),
+    parallel_tool_calls: t.Optional(t.Boolean()),
+    reasoning: t.Optional(
+      t.Union([
+        t.Object({ effort: t.Optional(t.String({ description: 'none | minimal | low | medium | high | xhigh' })), summary: t.Optional(t.Union([t.String(), t.Null()])) }, open),
+        t.Null(),
+      ]),
+    ),
+    text: t.Optional(t.Object({ verbosity: t.Optional(t.String()), format: t.Optional(t.Unknown()) }, open)),
+    include: t.Optional(t.Array(t.String())),
+    store: t.Optional(t.Boolean({ description: 'Ignored: the upstream never stores responses' })),
+    prompt_cache_key: t.Optional(t.String()),
+    service_tier: t.Optional(t.String()),
+    previous_response_id: t.Optional(t.Union([t.String(), t.Null()], { description: 'Only within one WebSocket connection' })),
+    client_metadata: t.Optional(t.Object({}, open)),
+    max_output_tokens: t.Optional(t.Union([t.Integer({ minimum: 1 }), t.Null()], { description: 'Accepted; the ChatGPT upstream ignores it' })),
+  },
+  { ...open, description: 'OpenAI Responses API request' },
+);
+
+export const ResponseObjectSchema = t.Object(
+  {
+    id: t.String(),
+    object: t.Literal('response'),
+    created_at: t.Number(),
+    status: t.String(),
+    model: t.String(),
+    output: t.Array(t.Object({ type: t.String(), id: t.Optional(t.String()) }, open)),
+    output_text: t.Optional(t.String()),
+    usage: t.Union([
+      t.Object(
+        {
+          input_tokens: t.Number(),
+          input_tokens_details: t.Object({ cached_tokens: t.Number() }),
+          output_tokens: t.Number(),
+          output_tokens_details: t.Object({ reasoning_tokens: t.Number() }),
+          total_tokens: t.Number(),
+        },
+        open,
+      ),
+      t.Null(),
+    ]),
+    error: t.Union([t.Object({}, open), t.Null()]),
+  },
+  { ...open, description: 'A Response (stream:false), or with stream:true a text/event-stream of Responses events' },
+);

@@ -1,0 +1,122 @@
+/**
+ * POST /v1/responses (SSE or one JSON Response) and POST /v1/responses/compact.
+ * Thin: parse, authorize, hand to the responses service, shape the reply.
+ */
+import { Elysia, t } from 'elysia';
+import { ApiError } from '../openai/api-error';
+import type { ResponsesRequest } from '../openai/responses-types';
+import { ResponsesCreateSchema, ResponseObjectSchema, InputItemSchema } from '../openai/responses-schema';
+import { ErrorEnvelopeSchema, authErrorResponses } from '../openai/schemas';
+import { jsonParser } from '../http/json-body';
+import type { authPlugin } from '../http/auth';
+import { requestIdPlugin } from '../http/request-id';
+import { startResponse, forwardableHeaders, resolveModel, type ResponsesServiceDeps } from '../service/responses';
+import { sseStream } from '../stream/sse-response';
+import { aggregateResponse } from '../stream/aggregate';
+
+export interface ResponsesRouteDeps extends ResponsesServiceDeps {
+  keepaliveMs: number;
+  maxBodyBytes: number;
+}
+
+export const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+  // Tells nginx-style proxies not to buffer the stream.
+  'x-accel-buffering': 'no',
+} as const;
+
+const errorResponses = { 400: ErrorEnvelopeSchema, 404: ErrorEnvelopeSchema, 413: ErrorEnvelopeSchema, 415: ErrorEnvelopeSchema, 502: ErrorEnvelopeSchema, 503: ErrorEnvelopeSchema, ...authErrorResponses };
+
+export function responsesRoutes(auth: ReturnType<typeof authPlugin>, deps: ResponsesRouteDeps) {
+  return new Elysia({ name: 'codexin.routes.responses', detail: { tags: ['Responses'] } })
+    .use(requestIdPlugin)
+    .use(auth)
+    .post(
+      '/v1/responses',
+      async ({ body, apiKey, request, requestId }) => {
+        if (typeof body.previous_response_id === 'string' && body.previous_response_id !== '') {
+          throw new ApiError(
+            400,
+            'invalid_request_error',
+            'previous_response_id works only within one WebSocket connection (GET /v1/responses): the upstream stores no responses. Over HTTP, send the whole conversation in input.',
+            { param: 'previous_response_id', code: 'previous_response_not_found' },
+          );
+        }
+        const started = await startResponse(deps, {
+          request: body as ResponsesRequest,
+          key: apiKey,
+          requestId,
+          route: '/v1/responses',
+          signal: request.signal,
+          forwardHeaders: forwardableHeaders(Object.fromEntries(request.headers)),
+        });
+        if (body.stream === true) {
+          const stream = sseStream(started.events, {
+            keepaliveMs: deps.keepaliveMs,
+            onEnd: ({ completed }) => started.finish(completed),
+          });
+          return new Response(stream, { headers: { ...SSE_HEADERS, ...started.headers, 'x-request-id': requestId } });
+        }
+        try {
+          const response = await aggregateResponse(started.events);
+          started.finish(response);
+          return new Response(JSON.stringify(response), {
+            headers: { 'content-type': 'application/json', ...started.headers, 'x-request-id': requestId },
+          });
+        } catch (error) {
+          started.finish(null, error instanceof ApiError ? error.status : 502);
+          throw error;
+        }
+      },
+      {
+        auth: 'any',
+        parse: jsonParser(deps.maxBodyBytes),
+        body: ResponsesCreateSchema,
+        response: { 200: ResponseObjectSchema, ...errorResponses },
+        detail: {
+          summary: 'Create a model response',
+          description:
+            'OpenAI Responses API. With `stream: true` the reply is `text/event-stream` of Responses events (ending in response.completed, response.incomplete or response.failed); otherwise one Response object.',
+        },
+      },
+    )
+    .get(
+      '/v1/responses',
+      () => {
+        throw new ApiError(426, 'invalid_request_error', 'GET /v1/responses is the WebSocket transport: connect with "Upgrade: websocket", or POST /v1/responses for HTTP.', {
+          code: 'upgrade_required',
+          headers: { upgrade: 'websocket', connection: 'Upgrade' },
+        });
+      },
+      {
+        response: { 426: ErrorEnvelopeSchema },
+        detail: {
+          summary: 'Responses over WebSocket',
+          description:
+            'Upgrade to a WebSocket (auth: bearer key in the handshake). Send `{"type":"response.create", ...request}` text frames; every Responses event comes back as one JSON text frame. `previous_response_id` continues the previous response of the same connection; errors arrive as `{"type":"error","status":...,"error":{...}}` frames.',
+        },
+      },
+    )
+    .post(
+      '/v1/responses/compact',
+      async ({ body, apiKey, request, requestId }) => {
+        const model = resolveModel(deps.models, apiKey, body.model);
+        const result = await deps.upstream.compact({ ...(body as ResponsesRequest), model: model.upstreamSlug }, {
+          signal: request.signal,
+          keyId: apiKey.id,
+          requestId,
+          forwardHeaders: forwardableHeaders(Object.fromEntries(request.headers)),
+        });
+        return result;
+      },
+      {
+        auth: 'any',
+        parse: jsonParser(deps.maxBodyBytes),
+        body: ResponsesCreateSchema,
+        response: { 200: t.Object({ output: t.Array(InputItemSchema) }, { additionalProperties: true }), ...errorResponses },
+        detail: { summary: 'Compact a conversation', description: 'Remote compaction as used by Codex CLI: returns the compacted input items.' },
+      },
+    );
+}

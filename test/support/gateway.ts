@@ -1,0 +1,100 @@
+/**
+ * An in-process CodexIn wired exactly like `serve`, with an in-memory database and
+ * the upstream simulator on a loopback port. Tests drive it with app.handle().
+ */
+import { createApp, type App } from '../../src/app';
+import { openDatabase, type Db } from '../../src/store/db';
+import { KeyStore, type KeyScope } from '../../src/store/keys';
+import { ModelStore } from '../../src/store/models';
+import { AccountStore } from '../../src/store/accounts';
+import { UsageStore } from '../../src/store/usage';
+import { createLogger, type Logger } from '../../src/log';
+import { resolveConfig, type Config } from '../../src/config';
+import { AccountPool } from '../../src/upstream/pool';
+import { TokenManager } from '../../src/upstream/chatgpt/token-manager';
+import { ChatGptUpstream } from '../../src/upstream/chatgpt/client';
+import { accountsReadiness } from '../../src/upstream/factory';
+import { parseAuthJson } from '../../src/upstream/chatgpt/auth-json';
+import { createSimulator, type Simulator } from '../../src/upstream/mock';
+import { listen as listenHttp } from '../../src/http/server';
+import { createResponsesSocket } from '../../src/ws/responses-socket';
+
+export interface TestGateway {
+  app: App;
+  sim: Simulator;
+  simUrl: string;
+  db: Db;
+  keys: KeyStore;
+  accounts: AccountStore;
+  usage: UsageStore;
+  config: Config;
+  logs: string[];
+  /** A fresh API key secret with the given scopes. */
+  key(scopes?: KeyScope[], extra?: Parameters<KeyStore['create']>[0]): string;
+  /** Adds one more simulated ChatGPT account; returns its CodexIn account id. */
+  addAccount(opts?: { accessTtlSeconds?: number; accountId?: string }): string;
+  call(path: string, init?: RequestInit & { key?: string; json?: unknown }): Promise<Response>;
+  /** Serves the app on a loopback port (needed for WebSocket and real-client tests); returns its base URL. */
+  listen(): string;
+  stop(): Promise<void>;
+}
+
+export async function startGateway(opts: { accounts?: number; accessTtlSeconds?: number; env?: Record<string, string> } = {}): Promise<TestGateway> {
+  const sim = createSimulator();
+  const running = await sim.start({ hostname: '127.0.0.1', port: 0 });
+  const config = resolveConfig({ 'data-dir': ':memory:', 'upstream-url': `${running.url}/backend-api`, 'auth-url': running.url }, { CODEXIN_KEEPALIVE_MS: '15000', ...opts.env });
+  const logs: string[] = [];
+  const logger: Logger = createLogger('debug', (line) => logs.push(line));
+  const db = openDatabase(':memory:');
+  const keys = new KeyStore(db);
+  const models = new ModelStore(db);
+  models.seed();
+  const accounts = new AccountStore(db);
+  const usage = new UsageStore(db);
+  const addAccount = (o: { accessTtlSeconds?: number; accountId?: string } = {}) => {
+    const issued = sim.issueAccount({ accessTtlSeconds: o.accessTtlSeconds ?? opts.accessTtlSeconds, accountId: o.accountId });
+    return accounts.upsert(parseAuthJson(JSON.stringify(issued.authJson))).record.id;
+  };
+  for (let i = 0; i < (opts.accounts ?? 1); i++) addAccount();
+  const pool = new AccountPool(accounts);
+  const tokens = new TokenManager(accounts, config.authUrl, logger);
+  const upstream = new ChatGptUpstream({ baseUrl: config.upstreamUrl, accounts, pool, tokens, logger });
+  const app = createApp({ config, db, keys, models, accounts, usage, logger, upstream, upstreamReadiness: () => accountsReadiness('chatgpt', accounts) });
+  let server: ReturnType<typeof listenHttp> | null = null;
+  const key = (scopes: KeyScope[] = [], extra?: Parameters<KeyStore['create']>[0]) => keys.create({ name: 'test', ...extra, scopes }).secret;
+  return {
+    app,
+    sim,
+    simUrl: running.url,
+    db,
+    keys,
+    accounts,
+    usage,
+    config,
+    logs,
+    key,
+    addAccount,
+    call(path, init = {}) {
+      const headers = new Headers(init.headers);
+      if (init.key) headers.set('authorization', `Bearer ${init.key}`);
+      let body = init.body;
+      if (init.json !== undefined) {
+        headers.set('content-type', 'application/json');
+        body = JSON.stringify(init.json);
+      }
+      return app.handle(new Request(`http://localhost${path}`, { ...init, headers, body }));
+    },
+    listen() {
+      if (!server) {
+        const socket = createResponsesSocket({ upstream, models, usage, logger, keys });
+        server = listenHttp(app, socket, { hostname: '127.0.0.1', port: 0, maxRequestBodySize: config.maxBodyBytes });
+      }
+      return `http://127.0.0.1:${server.port}`;
+    },
+    async stop() {
+      await server?.stop(true);
+      await running.stop();
+      db.close();
+    },
+  };
+}
