@@ -44,6 +44,7 @@ export const docsPlugin = new Elysia({ name: 'codexin.docs' })
           { name: 'Models', description: 'The model catalog' },
           { name: 'Responses', description: 'OpenAI Responses API' },
           { name: 'Chat', description: 'OpenAI Chat Completions API, translated to Responses' },
+          { name: 'Admin', description: 'Operator API: needs an admin key' },
           { name: 'Health', description: 'Liveness and readiness' },
         ],
         components: {

@@ -3,6 +3,7 @@
  * They feed both response validation and the OpenAPI document.
  */
 import { t } from 'elysia';
+import { Type } from '@sinclair/typebox';
 
 export const ErrorEnvelopeSchema = t.Object(
   {
@@ -19,9 +20,10 @@ export const ErrorEnvelopeSchema = t.Object(
 export const ModelSchema = t.Object({
   id: t.String({ examples: ['gpt-5.5'] }),
   object: t.Literal('model'),
-  created: t.Integer(),
+  // Plain TypeBox integers: Elysia's t.Integer also accepts numeric strings, which is noise in an output schema.
+  created: Type.Integer(),
   owned_by: t.String(),
-  context_window: t.Integer({ description: 'Maximum context length in tokens' }),
+  context_window: Type.Integer({ description: 'Maximum context length in tokens' }),
 });
 
 export const ModelListSchema = t.Object({
