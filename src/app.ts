@@ -34,6 +34,8 @@ export interface AppDeps {
   logger: Logger;
   upstream: Upstream;
   upstreamReadiness: () => UpstreamReadiness;
+  /** True when the upstream is the built-in simulator: every reply says so. */
+  simulated?: boolean;
 }
 
 export function createApp(deps: AppDeps) {
@@ -49,10 +51,13 @@ export function createApp(deps: AppDeps) {
   const app = new Elysia({ name: 'codexin' });
   return app
     .use(requestIdPlugin)
+    .onRequest(({ set }) => {
+      if (deps.simulated) set.headers['x-codexin-upstream'] = 'simulator';
+    })
     .use(errorPlugin(deps.logger, () => app.routes))
     .use(docsPlugin)
     .use(healthPlugin(deps.db, deps.upstreamReadiness))
-    .use(modelsRoutes(auth, deps.models))
+    .use(modelsRoutes(auth, deps.models, deps.simulated === true))
     .use(responsesRoutes(auth, responsesDeps))
     .use(chatRoutes(auth, responsesDeps))
     .use(adminRoutes(auth, { keys: deps.keys, accounts: deps.accounts, maxBodyBytes: deps.config.maxBodyBytes }));

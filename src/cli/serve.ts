@@ -61,6 +61,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     logger,
     upstream: built.upstream,
     upstreamReadiness: built.readiness,
+    simulated: built.simulated,
   });
 
   const socket = createResponsesSocket({ upstream: built.upstream, models, usage, logger, keys });
@@ -73,7 +74,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     throw new ConfigError(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
   }
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`;
-  process.stdout.write(`CodexIn ${VERSION} listening on ${url} (upstream: ${config.upstream}, data: ${config.dataDir})\n`);
+  process.stdout.write(`CodexIn ${VERSION} listening on ${url} (upstream: ${config.upstream}${built.simulated ? ' = SIMULATOR, canned replies' : ''}, data: ${config.dataDir})\n`);
   logger.info('listening', { url, upstream: config.upstream });
 
   const signal = await stopRequested;

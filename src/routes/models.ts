@@ -5,11 +5,17 @@ import { ModelListSchema, ModelSchema, ErrorEnvelopeSchema, authErrorResponses }
 import type { ModelRecord, ModelStore } from '../store/models';
 import type { authPlugin } from '../http/auth';
 
-function toWire(m: ModelRecord) {
-  return { id: m.id, object: 'model' as const, created: m.created, owned_by: m.ownedBy, context_window: m.contextWindow };
-}
+// In simulator mode the catalog says so, so nobody mistakes canned replies for a model's.
+const SIMULATED_OWNER = 'codexin-simulator';
 
-export function modelsRoutes(auth: ReturnType<typeof authPlugin>, models: ModelStore) {
+export function modelsRoutes(auth: ReturnType<typeof authPlugin>, models: ModelStore, simulated = false) {
+  const toWire = (m: ModelRecord) => ({
+    id: m.id,
+    object: 'model' as const,
+    created: m.created,
+    owned_by: simulated ? SIMULATED_OWNER : m.ownedBy,
+    context_window: m.contextWindow,
+  });
   return new Elysia({ name: 'codexin.routes.models', detail: { tags: ['Models'] } })
     .use(auth)
     .get('/v1/models', () => ({ object: 'list' as const, data: models.listEnabled().map(toWire) }), {
