@@ -76,4 +76,11 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
       CREATE INDEX usage_account_at ON usage (account_id, at);
     `);
   },
+  // 3: more per-key limits.
+  (db) => {
+    db.exec(`
+      ALTER TABLE keys ADD COLUMN token_quota_weekly INTEGER;
+      ALTER TABLE keys ADD COLUMN max_concurrent INTEGER;
+    `);
+  },
 ];
