@@ -12,6 +12,9 @@ import type { KeyStore } from './store/keys';
 import type { ModelStore } from './store/models';
 import type { Logger } from './log';
 import { requestIdPlugin } from './http/request-id';
+import { accessLogPlugin } from './http/access-log';
+import type { KeyLimiter } from './service/limits';
+import type { Observer } from './observe/observer';
 import { errorPlugin } from './http/errors';
 import { docsPlugin } from './http/docs';
 import { healthPlugin, type UpstreamReadiness } from './http/health';
@@ -34,6 +37,8 @@ export interface AppDeps {
   logger: Logger;
   upstream: Upstream;
   upstreamReadiness: () => UpstreamReadiness;
+  limiter: KeyLimiter;
+  observer: Observer;
   /** True when the upstream is the built-in simulator: every reply says so. */
   simulated?: boolean;
 }
@@ -44,7 +49,8 @@ export function createApp(deps: AppDeps) {
     upstream: deps.upstream,
     models: deps.models,
     usage: deps.usage,
-    logger: deps.logger,
+    limiter: deps.limiter,
+    observer: deps.observer,
     keepaliveMs: deps.config.keepaliveMs,
     maxBodyBytes: deps.config.maxBodyBytes,
   };
@@ -55,6 +61,7 @@ export function createApp(deps: AppDeps) {
       if (deps.simulated) set.headers['x-codexin-upstream'] = 'simulator';
     })
     .use(errorPlugin(deps.logger, () => app.routes))
+    .use(accessLogPlugin(deps.observer))
     .use(docsPlugin)
     .use(healthPlugin(deps.db, deps.upstreamReadiness))
     .use(modelsRoutes(auth, deps.models, deps.simulated === true))

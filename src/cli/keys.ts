@@ -1,26 +1,18 @@
 /** `codexin keys create|list|revoke`: manage API keys from the shell. */
 import { ConfigError, parseDuration, resolveConfig } from '../config';
-import { KeyStore, type KeyRecord, type KeyScope } from '../store/keys';
+import { KeyStore, keyView, type KeyScope } from '../store/keys';
 import { closeDatabase } from '../store/db';
 import { parseCommandArgs, printResult } from './args';
 import { openDataDir } from './data-dir';
 
-export function publicKeyView(k: KeyRecord) {
-  return {
-    id: k.id,
-    name: k.name,
-    prefix: k.prefix,
-    scopes: k.scopes,
-    created_at: k.createdAt,
-    last_used_at: k.lastUsedAt,
-    expires_at: k.expiresAt,
-    revoked_at: k.revokedAt,
-    rpm: k.rpm,
-    models: k.allowedModels,
-  };
-}
+const USAGE =
+  'usage: codexin keys create --name NAME [--advanced] [--admin] [--expires-in 30d] [--models a,b] [--rpm N] [--tokens-per-day N] [--tokens-per-week N] [--max-concurrent N] [--json] | keys list [--json] | keys revoke ID [--json]';
 
-const USAGE = 'usage: codexin keys create --name NAME [--advanced] [--admin] [--expires-in 30d] [--models a,b] [--rpm N] [--json] | keys list [--json] | keys revoke ID [--json]';
+function positiveInt(name: string, value: string | boolean | undefined): number | null {
+  if (typeof value !== 'string') return null;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new ConfigError(`--${name}: "${value}" is not a positive whole number`);
+  return Number(value);
+}
 
 export async function keysCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -31,10 +23,14 @@ export async function keysCommand(argv: string[]): Promise<number> {
     'expires-in': { type: 'string' },
     models: { type: 'string' },
     rpm: { type: 'string' },
+    'tokens-per-day': { type: 'string' },
+    'tokens-per-week': { type: 'string' },
+    'max-concurrent': { type: 'string' },
   });
   const json = values.json === true;
   const config = resolveConfig(configFlags);
-  if (sub !== 'create' && (values.name !== undefined || values.advanced || values.admin || values['expires-in'] || values.models || values.rpm)) {
+  const createOnly = ['name', 'advanced', 'admin', 'expires-in', 'models', 'rpm', 'tokens-per-day', 'tokens-per-week', 'max-concurrent'];
+  if (sub !== 'create' && createOnly.some((name) => values[name] !== undefined)) {
     throw new ConfigError(`keys ${sub ?? ''}: key options only apply to "keys create"`);
   }
   switch (sub) {
@@ -46,17 +42,25 @@ export async function keysCommand(argv: string[]): Promise<number> {
       if (values.advanced) scopes.push('advanced');
       if (values.admin) scopes.push('admin');
       const expiresIn = typeof values['expires-in'] === 'string' ? parseDuration('expires-in', values['expires-in']) : null;
-      let rpm: number | null = null;
-      if (typeof values.rpm === 'string') {
-        if (!/^\d+$/.test(values.rpm) || Number(values.rpm) < 1) throw new ConfigError(`--rpm: "${values.rpm}" is not a positive whole number`);
-        rpm = Number(values.rpm);
-      }
+      const rpm = positiveInt('rpm', values.rpm);
+      const tokenQuotaDaily = positiveInt('tokens-per-day', values['tokens-per-day']);
+      const tokenQuotaWeekly = positiveInt('tokens-per-week', values['tokens-per-week']);
+      const maxConcurrent = positiveInt('max-concurrent', values['max-concurrent']);
       const models = typeof values.models === 'string' ? values.models.split(',').map((m) => m.trim()).filter(Boolean) : null;
       if (models && models.length === 0) throw new ConfigError('--models: give at least one model id');
       const db = openDataDir(config);
       try {
-        const { record, secret } = new KeyStore(db).create({ name: name.trim(), scopes, expiresAt: expiresIn ? Date.now() + expiresIn : null, rpm, allowedModels: models });
-        printResult(json, { ...publicKeyView(record), key: secret }, () =>
+        const { record, secret } = new KeyStore(db).create({
+          name: name.trim(),
+          scopes,
+          expiresAt: expiresIn ? Date.now() + expiresIn : null,
+          rpm,
+          tokenQuotaDaily,
+          tokenQuotaWeekly,
+          maxConcurrent,
+          allowedModels: models,
+        });
+        printResult(json, { ...keyView(record), key: secret }, () =>
           [`Created key ${record.id} (${record.name})${scopes.length ? ' with ' + scopes.join(', ') + ' access' : ''}.`, '', `  ${secret}`, '', 'Copy it now: it is shown only once.'].join('\n'),
         );
       } finally {
@@ -67,7 +71,7 @@ export async function keysCommand(argv: string[]): Promise<number> {
     case 'list': {
       const db = openDataDir(config);
       try {
-        const keys = new KeyStore(db).list().map(publicKeyView);
+        const keys = new KeyStore(db).list().map(keyView);
         printResult(json, keys, () =>
           keys.length === 0
             ? 'No keys.'

@@ -12,6 +12,9 @@ import { AccountStore } from '../store/accounts';
 import { UsageStore } from '../store/usage';
 import { buildUpstream } from '../upstream/factory';
 import { listen } from '../http/server';
+import { Observer } from '../observe/observer';
+import { Metrics } from '../observe/metrics';
+import { KeyLimiter } from '../service/limits';
 import { createResponsesSocket } from '../ws/responses-socket';
 import { VERSION } from '../version';
 import { parseCommandArgs } from './args';
@@ -50,7 +53,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
 
   const accounts = new AccountStore(db);
   const usage = new UsageStore(db);
-  const built = await buildUpstream(config, accounts, logger);
+  const observer = new Observer(logger, new Metrics(accounts));
+  const limiter = new KeyLimiter(usage);
+  const built = await buildUpstream(config, accounts, logger, observer.metrics);
   const app = createApp({
     config,
     db,
@@ -61,10 +66,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
     logger,
     upstream: built.upstream,
     upstreamReadiness: built.readiness,
+    limiter,
+    observer,
     simulated: built.simulated,
   });
 
-  const socket = createResponsesSocket({ upstream: built.upstream, models, usage, logger, keys });
+  const socket = createResponsesSocket({ upstream: built.upstream, models, usage, limiter, observer, keys });
   let server;
   try {
     server = listen(app, socket, { hostname: config.host, port: config.port, maxRequestBodySize: config.maxBodyBytes });

@@ -15,6 +15,7 @@
 import { Elysia } from 'elysia';
 import { ApiError } from '../openai/api-error';
 import type { KeyRecord, KeyStore } from '../store/keys';
+import { traceOf } from '../observe/trace';
 
 export type AuthRequirement = 'any' | 'advanced' | 'admin';
 
@@ -65,8 +66,16 @@ export function authPlugin(keys: KeyStore) {
     auth(requirement: AuthRequirement) {
       return {
         detail: { security: [{ bearerAuth: [] }] },
-        resolve({ headers }: { headers: Record<string, string | undefined> }) {
-          return { apiKey: authenticate(keys, headers, requirement) };
+        resolve({ headers, request }: { headers: Record<string, string | undefined>; request: Request }) {
+          const started = performance.now();
+          const trace = traceOf(request);
+          try {
+            const apiKey = authenticate(keys, headers, requirement);
+            if (trace) trace.keyId = apiKey.id;
+            return { apiKey };
+          } finally {
+            if (trace) trace.authMs = performance.now() - started;
+          }
         },
       };
     },

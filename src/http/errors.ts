@@ -5,6 +5,7 @@
 import { Elysia, ValidationError } from 'elysia';
 import { ApiError } from '../openai/api-error';
 import type { Logger } from '../log';
+import { traceOf } from '../observe/trace';
 
 /** Turns a TypeBox validation failure into a message naming the offending field. */
 function describeValidation(error: ValidationError): ApiError {
@@ -61,6 +62,8 @@ export function errorPlugin(logger: Logger, routes: () => ReadonlyArray<{ method
       logger.error('unhandled error', { request_id: requestId, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
       apiError = new ApiError(500, 'server_error', `Internal error; quote request id ${requestId} when reporting it.`, { code: 'internal_error' });
     }
+    const trace = traceOf(request);
+    if (trace) trace.status = apiError.status;
     return apiError.toResponse(requestId ? { 'x-request-id': requestId } : {});
   });
 }

@@ -39,18 +39,18 @@ export function chatRoutes(auth: ReturnType<typeof authPlugin>, deps: ResponsesR
     .use(auth)
     .post(
       '/v1/chat/completions',
-      async ({ body, apiKey, request, requestId }) => {
+      async ({ body, apiKey, request, requestId, trace }) => {
         const raw = body as Record<string, unknown>;
         const { request: responsesRequest, ignoredParams } = toResponsesRequest(raw);
         const started = await startResponse(deps, {
           request: responsesRequest,
           key: apiKey,
-          requestId,
+          trace,
           route: '/v1/chat/completions',
           signal: request.signal,
           forwardHeaders: forwardableHeaders(Object.fromEntries(request.headers)),
         });
-        const headers: Record<string, string> = { 'x-request-id': requestId };
+        const headers: Record<string, string> = { ...started.headers, 'x-request-id': requestId };
         if (ignoredParams.length) headers['x-codexin-ignored-params'] = ignoredParams.join(', ');
         if (raw.stream === true) {
           const includeUsage = (raw.stream_options as { include_usage?: boolean } | null | undefined)?.include_usage === true;

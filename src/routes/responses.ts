@@ -35,7 +35,7 @@ export function responsesRoutes(auth: ReturnType<typeof authPlugin>, deps: Respo
     .use(auth)
     .post(
       '/v1/responses',
-      async ({ body, apiKey, request, requestId }) => {
+      async ({ body, apiKey, request, requestId, trace }) => {
         if (typeof body.previous_response_id === 'string' && body.previous_response_id !== '') {
           throw new ApiError(
             400,
@@ -47,28 +47,19 @@ export function responsesRoutes(auth: ReturnType<typeof authPlugin>, deps: Respo
         const started = await startResponse(deps, {
           request: body as ResponsesRequest,
           key: apiKey,
-          requestId,
+          trace,
           route: '/v1/responses',
           signal: request.signal,
           forwardHeaders: forwardableHeaders(Object.fromEntries(request.headers)),
         });
         if (body.stream === true) {
-          const stream = sseStream(started.events, {
-            keepaliveMs: deps.keepaliveMs,
-            onEnd: ({ completed }) => started.finish(completed),
-          });
+          const stream = sseStream(started.events, { keepaliveMs: deps.keepaliveMs });
           return new Response(stream, { headers: { ...SSE_HEADERS, ...started.headers, 'x-request-id': requestId } });
         }
-        try {
-          const response = await aggregateResponse(started.events);
-          started.finish(response);
-          return new Response(JSON.stringify(response), {
-            headers: { 'content-type': 'application/json', ...started.headers, 'x-request-id': requestId },
-          });
-        } catch (error) {
-          started.finish(null, error instanceof ApiError ? error.status : 502);
-          throw error;
-        }
+        const response = await aggregateResponse(started.events);
+        return new Response(JSON.stringify(response), {
+          headers: { 'content-type': 'application/json', ...started.headers, 'x-request-id': requestId },
+        });
       },
       {
         auth: 'any',

@@ -11,20 +11,24 @@ import type { Upstream } from '../upstream/types';
 import type { ModelStore } from '../store/models';
 import type { UsageStore } from '../store/usage';
 import type { KeyRecord } from '../store/keys';
-import type { Logger } from '../log';
+import type { KeyLimiter } from './limits';
+import type { Observer } from '../observe/observer';
+import { serverTiming, type RequestTrace } from '../observe/trace';
 import { normalizeEvents } from '../stream/normalize';
 
 export interface ResponsesServiceDeps {
   upstream: Upstream;
   models: ModelStore;
   usage: UsageStore;
-  logger: Logger;
+  limiter: KeyLimiter;
+  observer: Observer;
 }
 
 export interface ResponseCall {
   request: ResponsesRequest;
   key: KeyRecord;
-  requestId: string;
+  /** The request's trace: the call fills in model, account and timings, and completes it. */
+  trace: RequestTrace;
   route: string;
   signal: AbortSignal;
   forwardHeaders?: Record<string, string>;
@@ -88,49 +92,54 @@ export function resolveModel(models: ModelStore, key: KeyRecord, requested: stri
 }
 
 export async function startResponse(deps: ResponsesServiceDeps, call: ResponseCall): Promise<StartedResponse> {
-  const started = Date.now();
+  const trace = call.trace;
   const model = resolveModel(deps.models, call.key, call.request.model);
+  trace.model = model.id;
   validateInputImages(call.request.input);
-  const upstreamRequest: ResponsesRequest = { ...call.request, model: model.upstreamSlug };
-  const upstream = await deps.upstream.createResponse(upstreamRequest, {
-    signal: call.signal,
-    keyId: call.key.id,
-    requestId: call.requestId,
-    forwardHeaders: call.forwardHeaders,
-  });
-  const ttfb = Date.now() - started;
+  const admission = deps.limiter.admit(call.key);
+  // From here the call owns the trace: it is completed when the stream ends, not when the handler returns.
+  trace.deferred = true;
+  deps.observer.metrics.activeStreams.inc();
   let finished = false;
   const finish: StartedResponse['finish'] = (final, status) => {
-      if (finished) return;
-      finished = true;
-      const httpStatus = status ?? (final?.status === 'failed' || !final ? 502 : 200);
-      deps.usage.record({
-        keyId: call.key.id,
-        accountId: upstream.accountId,
-        route: call.route,
-        model: model.id,
-        status: httpStatus,
-        usage: final?.usage ?? null,
-        latencyMs: Date.now() - started,
-        ttfbMs: ttfb,
-        requestId: call.requestId,
-      });
-      deps.logger.info('request', {
-        request_id: call.requestId,
-        key_id: call.key.id,
-        account_id: upstream.accountId,
-        route: call.route,
-        model: model.id,
-        status: httpStatus,
-        latency_ms: Date.now() - started,
-        ttfb_ms: ttfb,
-        input_tokens: final?.usage?.input_tokens ?? 0,
-        output_tokens: final?.usage?.output_tokens ?? 0,
-      });
+    if (finished) return;
+    finished = true;
+    admission.release();
+    deps.observer.metrics.activeStreams.dec();
+    const httpStatus = status ?? (final?.status === 'failed' || !final ? 502 : 200);
+    trace.usage = final?.usage ?? null;
+    deps.usage.record({
+      keyId: call.key.id,
+      accountId: trace.accountId,
+      route: call.route,
+      model: model.id,
+      status: httpStatus,
+      usage: trace.usage,
+      latencyMs: Math.round(performance.now() - trace.start),
+      ttfbMs: trace.ttfbMs === null ? null : Math.round(trace.ttfbMs),
+      requestId: trace.requestId,
+    });
+    deps.observer.complete(trace, httpStatus);
   };
+  let upstream;
+  try {
+    const upstreamRequest: ResponsesRequest = { ...call.request, model: model.upstreamSlug };
+    upstream = await deps.upstream.createResponse(upstreamRequest, {
+      signal: call.signal,
+      keyId: call.key.id,
+      requestId: trace.requestId,
+      forwardHeaders: call.forwardHeaders,
+    });
+  } catch (error) {
+    finish(null, error instanceof ApiError ? error.status : 502);
+    if (error instanceof ApiError) Object.assign(error.headers, admission.headers, error.headers);
+    throw error;
+  }
+  trace.accountId = upstream.accountId;
+  trace.ttfbMs = performance.now() - trace.start;
   return {
     events: metered(normalizeEvents(upstream.events, { model: model.id, requestMeta: echoedFields(call.request) }), finish),
-    headers: upstream.headers,
+    headers: { ...upstream.headers, ...admission.headers, 'server-timing': serverTiming(trace) },
     model: model.id,
     finish,
   };

@@ -8,7 +8,20 @@ import type { Db } from './db';
 export const KEY_SCOPES = ['advanced', 'admin'] as const;
 export type KeyScope = (typeof KEY_SCOPES)[number];
 
-export interface KeyRecord {
+export interface KeyLimits {
+  /** Requests per minute. */
+  rpm: number | null;
+  /** Input + output tokens per UTC day. */
+  tokenQuotaDaily: number | null;
+  /** Input + output tokens per UTC week (Monday to Monday). */
+  tokenQuotaWeekly: number | null;
+  /** Model calls in flight at once (streams included). */
+  maxConcurrent: number | null;
+  /** Model ids this key may use; null = all. */
+  allowedModels: string[] | null;
+}
+
+export interface KeyRecord extends KeyLimits {
   id: string;
   name: string;
   prefix: string;
@@ -17,17 +30,17 @@ export interface KeyRecord {
   lastUsedAt: number | null;
   expiresAt: number | null;
   revokedAt: number | null;
-  rpm: number | null;
-  allowedModels: string[] | null;
+  /** Usage before this instant does not count against the quotas. */
+  usageResetAt: number | null;
 }
 
-export interface CreateKeyInput {
+export interface CreateKeyInput extends Partial<KeyLimits> {
   name: string;
   scopes?: KeyScope[];
   expiresAt?: number | null;
-  rpm?: number | null;
-  allowedModels?: string[] | null;
 }
+
+export type KeyPatch = Partial<KeyLimits> & { name?: string; scopes?: KeyScope[]; expiresAt?: number | null };
 
 interface KeyRow {
   id: string;
@@ -39,7 +52,11 @@ interface KeyRow {
   expires_at: number | null;
   revoked_at: number | null;
   rpm: number | null;
+  token_quota_daily: number | null;
+  token_quota_weekly: number | null;
+  max_concurrent: number | null;
   allowed_models: string | null;
+  usage_reset_at: number | null;
 }
 
 export function generateSecret(): string {
@@ -65,7 +82,31 @@ function toRecord(row: KeyRow): KeyRecord {
     expiresAt: row.expires_at,
     revokedAt: row.revoked_at,
     rpm: row.rpm,
+    tokenQuotaDaily: row.token_quota_daily,
+    tokenQuotaWeekly: row.token_quota_weekly,
+    maxConcurrent: row.max_concurrent,
     allowedModels: row.allowed_models ? (JSON.parse(row.allowed_models) as string[]) : null,
+    usageResetAt: row.usage_reset_at,
+  };
+}
+
+/** What may leave the server about a key: everything but the secret (which we do not have). */
+export function keyView(k: KeyRecord) {
+  return {
+    id: k.id,
+    name: k.name,
+    prefix: k.prefix,
+    scopes: k.scopes,
+    created_at: k.createdAt,
+    last_used_at: k.lastUsedAt,
+    expires_at: k.expiresAt,
+    revoked_at: k.revokedAt,
+    rpm: k.rpm,
+    token_quota_daily: k.tokenQuotaDaily,
+    token_quota_weekly: k.tokenQuotaWeekly,
+    max_concurrent: k.maxConcurrent,
+    models: k.allowedModels,
+    usage_reset_at: k.usageResetAt,
   };
 }
 
@@ -83,8 +124,8 @@ export class KeyStore {
     const now = Date.now();
     this.db
       .query(
-        `INSERT INTO keys (id, name, key_hash, prefix, scopes, created_at, expires_at, rpm, allowed_models)
-         VALUES ($id, $name, $hash, $prefix, $scopes, $now, $expires, $rpm, $models)`,
+        `INSERT INTO keys (id, name, key_hash, prefix, scopes, created_at, expires_at, rpm, token_quota_daily, token_quota_weekly, max_concurrent, allowed_models)
+         VALUES ($id, $name, $hash, $prefix, $scopes, $now, $expires, $rpm, $daily, $weekly, $concurrent, $models)`,
       )
       .run({
         id,
@@ -95,6 +136,9 @@ export class KeyStore {
         now,
         expires: input.expiresAt ?? null,
         rpm: input.rpm ?? null,
+        daily: input.tokenQuotaDaily ?? null,
+        weekly: input.tokenQuotaWeekly ?? null,
+        concurrent: input.maxConcurrent ?? null,
         models: input.allowedModels ? JSON.stringify(input.allowedModels) : null,
       });
     return { record: this.get(id)!, secret };
@@ -111,6 +155,35 @@ export class KeyStore {
 
   count(): number {
     return (this.db.query('SELECT count(*) AS n FROM keys').get() as { n: number }).n;
+  }
+
+  /** Applies the fields present in `patch` (null clears a limit); returns the updated key or null. */
+  update(id: string, patch: KeyPatch): KeyRecord | null {
+    const current = this.get(id);
+    if (!current) return null;
+    const next = { ...current, ...patch };
+    this.db
+      .query(
+        `UPDATE keys SET name = $name, scopes = $scopes, expires_at = $expires, rpm = $rpm, token_quota_daily = $daily,
+           token_quota_weekly = $weekly, max_concurrent = $concurrent, allowed_models = $models WHERE id = $id`,
+      )
+      .run({
+        id,
+        name: next.name,
+        scopes: JSON.stringify([...new Set(next.scopes)].sort()),
+        expires: next.expiresAt,
+        rpm: next.rpm,
+        daily: next.tokenQuotaDaily,
+        weekly: next.tokenQuotaWeekly,
+        concurrent: next.maxConcurrent,
+        models: next.allowedModels ? JSON.stringify(next.allowedModels) : null,
+      });
+    return this.get(id);
+  }
+
+  /** Quotas count usage from now on; the usage history itself is kept. */
+  resetUsage(id: string, now = Date.now()): boolean {
+    return this.db.query('UPDATE keys SET usage_reset_at = $now WHERE id = $id').run({ id, now }).changes > 0;
   }
 
   /** Marks a key revoked; returns false when no such key exists. */

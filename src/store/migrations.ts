@@ -81,6 +81,27 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
     db.exec(`
       ALTER TABLE keys ADD COLUMN token_quota_weekly INTEGER;
       ALTER TABLE keys ADD COLUMN max_concurrent INTEGER;
+      ALTER TABLE keys ADD COLUMN usage_reset_at INTEGER;
+    `);
+  },
+  // 4: uploaded files (metadata; the bytes live under <data-dir>/files/<sha256>).
+  (db) => {
+    db.exec(`
+      CREATE TABLE files (
+        id TEXT PRIMARY KEY,
+        key_id TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        mime TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        upstream_file_id TEXT,
+        seq INTEGER NOT NULL UNIQUE
+      ) STRICT;
+      CREATE INDEX files_key_seq ON files (key_id, seq);
+      CREATE INDEX files_sha256 ON files (sha256);
     `);
   },
 ];

@@ -67,4 +67,28 @@ export class UsageStore {
       )
       .get({ account: accountId, since }) as UsageTotals;
   }
+
+  /** Input + output tokens the key used since `since` (quota accounting). */
+  tokensForKey(keyId: string, since: number): number {
+    return (this.db.query('SELECT coalesce(sum(input_tokens + output_tokens), 0) AS n FROM usage WHERE key_id = $key AND at >= $since').get({ key: keyId, since }) as { n: number }).n;
+  }
+
+  /** Usage per UTC day, per key or per account, tokens by kind. */
+  byDay(group: 'key' | 'account', since: number, id?: string): UsageByDay[] {
+    const column = group === 'key' ? 'key_id' : 'account_id';
+    return this.db
+      .query(
+        `SELECT strftime('%Y-%m-%d', at / 1000, 'unixepoch') AS day, ${column} AS id, count(*) AS requests,
+                sum(input_tokens) AS input_tokens, sum(cached_tokens) AS cached_tokens, sum(output_tokens) AS output_tokens,
+                sum(reasoning_tokens) AS reasoning_tokens
+         FROM usage WHERE at >= $since AND ($id IS NULL OR ${column} = $id)
+         GROUP BY day, ${column} ORDER BY day, ${column}`,
+      )
+      .all({ since, id: id ?? null }) as UsageByDay[];
+  }
+}
+
+export interface UsageByDay extends UsageTotals {
+  day: string;
+  id: string | null;
 }

@@ -12,6 +12,7 @@ import { TokenManager } from './chatgpt/token-manager';
 import { ChatGptUpstream } from './chatgpt/client';
 import { OpenAiUpstream } from './openai/client';
 import { createSimulator } from './mock';
+import type { Metrics } from '../observe/metrics';
 
 export interface BuiltUpstream {
   upstream: Upstream;
@@ -41,7 +42,13 @@ export function accountsReadiness(kind: string, accounts: AccountStore, now = Da
   return { ready: summary.active > 0, kind, accounts: summary, ...(message ? { message } : {}) };
 }
 
-export async function buildUpstream(config: Config, accounts: AccountStore, logger: Logger, env: Record<string, string | undefined> = process.env): Promise<BuiltUpstream> {
+export async function buildUpstream(
+  config: Config,
+  accounts: AccountStore,
+  logger: Logger,
+  metrics: Metrics,
+  env: Record<string, string | undefined> = process.env,
+): Promise<BuiltUpstream> {
   if (config.upstream === 'openai') {
     const apiKey = env.OPENAI_API_KEY;
     if (!apiKey) throw new ConfigError('--upstream openai needs OPENAI_API_KEY in the environment');
@@ -69,7 +76,14 @@ export async function buildUpstream(config: Config, accounts: AccountStore, logg
   const pool = new AccountPool(accounts);
   const tokens = new TokenManager(accounts, authUrl, logger);
   return {
-    upstream: new ChatGptUpstream({ baseUrl, accounts, pool, tokens, logger }),
+    upstream: new ChatGptUpstream({
+      baseUrl,
+      accounts,
+      pool,
+      tokens,
+      logger,
+      onUpstreamResponse: (account, status) => metrics.upstream.inc({ account, status: String(status) }),
+    }),
     readiness: () => accountsReadiness(config.upstream, accounts),
     simulated: config.upstream === 'mock',
     stop,

@@ -15,6 +15,7 @@ import { ApiError } from '../openai/api-error';
 import type { ResponseItem, ResponseObject, ResponseStreamEvent, ResponsesRequest } from '../openai/responses-types';
 import { authenticate } from '../http/auth';
 import { newRequestId } from '../http/request-id';
+import { newTrace } from '../observe/trace';
 import type { KeyRecord, KeyStore } from '../store/keys';
 import { startResponse, forwardableHeaders, type ResponsesServiceDeps } from '../service/responses';
 
@@ -93,12 +94,14 @@ export function createResponsesSocket(deps: ResponsesServiceDeps & { keys: KeySt
     const controller = new AbortController();
     state.inflight = controller;
     let final: ResponseObject | null = null;
-    let started: Awaited<ReturnType<typeof startResponse>> | null = null;
+    const trace = newTrace(newRequestId(), 'WS', '/v1/responses');
+    trace.route = 'ws /v1/responses';
+    trace.keyId = state.key.id;
     try {
-      started = await startResponse(deps, {
+      const started = await startResponse(deps, {
         request: { ...request, input },
         key: state.key,
-        requestId: newRequestId(),
+        trace,
         route: 'ws /v1/responses',
         signal: controller.signal,
         forwardHeaders: state.forwardHeaders,
@@ -108,16 +111,16 @@ export function createResponsesSocket(deps: ResponsesServiceDeps & { keys: KeySt
         send(ws, event);
         if (event.type === 'response.completed' || event.type === 'response.incomplete' || event.type === 'response.failed') final = event.response ?? null;
       }
-      started.finish(final);
       if (final && final.status !== 'failed') {
         state.history = [...input, ...final.output];
         state.lastResponseId = final.id;
       }
     } catch (error) {
-      started?.finish(null, error instanceof ApiError ? error.status : 500);
+      // Failures before the call started (unknown model, limits) still get their log line.
+      deps.observer.complete(trace, error instanceof ApiError ? error.status : 500);
       if (state.closed) return;
       send(ws, errorFrame(error instanceof ApiError ? error : new ApiError(500, 'server_error', 'Internal error while streaming the response.', { code: 'internal_error' })));
-      if (!(error instanceof ApiError)) deps.logger.error('websocket request failed', { error: (error as Error).message });
+      if (!(error instanceof ApiError)) deps.observer.logger.error('websocket request failed', { request_id: trace.requestId, error: (error as Error).message });
     } finally {
       state.inflight = null;
     }

@@ -18,6 +18,9 @@ import { parseAuthJson } from '../../src/upstream/chatgpt/auth-json';
 import { createSimulator, type Simulator } from '../../src/upstream/mock';
 import { listen as listenHttp } from '../../src/http/server';
 import { createResponsesSocket } from '../../src/ws/responses-socket';
+import { Observer } from '../../src/observe/observer';
+import { Metrics } from '../../src/observe/metrics';
+import { KeyLimiter } from '../../src/service/limits';
 
 export interface TestGateway {
   app: App;
@@ -27,6 +30,7 @@ export interface TestGateway {
   keys: KeyStore;
   accounts: AccountStore;
   usage: UsageStore;
+  observer: Observer;
   config: Config;
   logs: string[];
   /** A fresh API key secret with the given scopes. */
@@ -58,8 +62,17 @@ export async function startGateway(opts: { accounts?: number; accessTtlSeconds?:
   for (let i = 0; i < (opts.accounts ?? 1); i++) addAccount();
   const pool = new AccountPool(accounts);
   const tokens = new TokenManager(accounts, config.authUrl, logger);
-  const upstream = new ChatGptUpstream({ baseUrl: config.upstreamUrl, accounts, pool, tokens, logger });
-  const app = createApp({ config, db, keys, models, accounts, usage, logger, upstream, upstreamReadiness: () => accountsReadiness('chatgpt', accounts) });
+  const observer = new Observer(logger, new Metrics(accounts));
+  const limiter = new KeyLimiter(usage);
+  const upstream = new ChatGptUpstream({
+    baseUrl: config.upstreamUrl,
+    accounts,
+    pool,
+    tokens,
+    logger,
+    onUpstreamResponse: (account, status) => observer.metrics.upstream.inc({ account, status: String(status) }),
+  });
+  const app = createApp({ config, db, keys, models, accounts, usage, logger, upstream, limiter, observer, upstreamReadiness: () => accountsReadiness('chatgpt', accounts) });
   let server: ReturnType<typeof listenHttp> | null = null;
   const key = (scopes: KeyScope[] = [], extra?: Parameters<KeyStore['create']>[0]) => keys.create({ name: 'test', ...extra, scopes }).secret;
   return {
@@ -70,6 +83,7 @@ export async function startGateway(opts: { accounts?: number; accessTtlSeconds?:
     keys,
     accounts,
     usage,
+    observer,
     config,
     logs,
     key,
@@ -86,7 +100,7 @@ export async function startGateway(opts: { accounts?: number; accessTtlSeconds?:
     },
     listen() {
       if (!server) {
-        const socket = createResponsesSocket({ upstream, models, usage, logger, keys });
+        const socket = createResponsesSocket({ upstream, models, usage, limiter, observer, keys });
         server = listenHttp(app, socket, { hostname: '127.0.0.1', port: 0, maxRequestBodySize: config.maxBodyBytes });
       }
       return `http://127.0.0.1:${server.port}`;

@@ -27,6 +27,8 @@ export interface ChatGptUpstreamDeps {
   pool: AccountPool;
   tokens: TokenManager;
   logger: Logger;
+  /** Told about every upstream HTTP answer, for per-account status metrics. */
+  onUpstreamResponse?: (accountId: string, status: number) => void;
   fetchImpl?: typeof fetch;
 }
 
@@ -120,6 +122,7 @@ export class ChatGptUpstream implements Upstream {
         this.deps.logger.warn('upstream unreachable', { account_id: account.id, error: isAbort(error) ? 'timeout' : (error as Error).message });
         throw new ApiError(502, 'upstream_error', 'The upstream could not be reached; retry shortly.', { code: 'upstream_unreachable' });
       }
+      this.deps.onUpstreamResponse?.(account.id, response.status);
       const quota = quotaHeaders(response.headers);
       if (quota) this.deps.accounts.saveQuota(account.id, quota);
       if (response.ok) return { response, account };

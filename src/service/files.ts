@@ -1,0 +1,119 @@
+/**
+ * Uploaded files, owner-scoped: metadata in SQLite, bytes in the blob store.
+ * Every operation takes the calling key's id; another key's file is "not found"
+ * (404, never 403), so file ids reveal nothing.
+ */
+import { ApiError } from '../openai/api-error';
+import { sniffMime } from '../openai/image-input';
+import type { BlobStore } from '../store/blobs';
+import type { FileRecord, FileStore, ListFilesQuery } from '../store/files';
+
+/** The purposes the OpenAI Files API accepts. */
+export const FILE_PURPOSES = ['assistants', 'batch', 'fine-tune', 'vision', 'user_data', 'evals'] as const;
+
+export interface NewUpload {
+  filename: string;
+  purpose: string;
+  bytes: Uint8Array;
+  /** The content type the client declared for the part, if any. */
+  declaredMime?: string;
+  expiresAt?: number | null;
+  upstreamFileId?: string | null;
+}
+
+export function fileNotFound(id: string, param = 'file_id'): ApiError {
+  return new ApiError(404, 'invalid_request_error', `No such File object: ${id}. It does not exist, has expired, or belongs to another API key.`, {
+    param,
+    code: 'file_not_found',
+  });
+}
+
+export function fileTooLarge(size: number, limit: number, param = 'file'): ApiError {
+  return new ApiError(413, 'invalid_request_error', `The file is ${size} bytes; this server accepts files up to ${limit} bytes.`, {
+    param,
+    code: 'file_too_large',
+  });
+}
+
+/**
+ * The media type to store and serve: the client's declaration when it says something,
+ * else the file name's extension, else the bytes' magic number.
+ */
+export function detectMime(filename: string, bytes: Uint8Array, declared?: string): string {
+  const given = (declared ?? '').split(';')[0]!.trim().toLowerCase();
+  if (given && given !== 'application/octet-stream') return given;
+  // Bun.file() only looks at the extension here; nothing is read from disk.
+  const byName = Bun.file(filename).type.split(';')[0]!;
+  if (byName && byName !== 'application/octet-stream') return byName;
+  return sniffMime(bytes.subarray(0, 16)) ?? 'application/octet-stream';
+}
+
+export class FileService {
+  constructor(
+    private readonly store: FileStore,
+    private readonly blobs: BlobStore,
+    /** Largest accepted file (CODEXIN_MAX_FILE_BYTES). */
+    readonly maxFileBytes: number,
+  ) {}
+
+  create(keyId: string, upload: NewUpload): FileRecord {
+    if (upload.bytes.length > this.maxFileBytes) throw fileTooLarge(upload.bytes.length, this.maxFileBytes);
+    this.purgeExpired();
+    const sha256 = this.blobs.put(upload.bytes);
+    return this.store.insert({
+      keyId,
+      filename: upload.filename,
+      purpose: upload.purpose,
+      bytes: upload.bytes.length,
+      sha256,
+      mime: detectMime(upload.filename, upload.bytes, upload.declaredMime),
+      expiresAt: upload.expiresAt ?? null,
+      upstreamFileId: upload.upstreamFileId ?? null,
+    });
+  }
+
+  get(keyId: string, id: string): FileRecord {
+    const record = this.store.get(keyId, id);
+    if (!record) throw fileNotFound(id);
+    return record;
+  }
+
+  /** The file and its bytes, or null when the key has no such file. */
+  find(keyId: string, id: string): { record: FileRecord; bytes: Uint8Array } | null {
+    const record = this.store.get(keyId, id);
+    if (!record) return null;
+    const bytes = this.blobs.get(record.sha256);
+    // A row whose bytes vanished (someone cleaned the data dir) is as good as gone.
+    return bytes ? { record, bytes } : null;
+  }
+
+  content(keyId: string, id: string): { record: FileRecord; bytes: Uint8Array } {
+    const found = this.find(keyId, id);
+    if (!found) throw fileNotFound(id);
+    return found;
+  }
+
+  list(keyId: string, query: ListFilesQuery): { files: FileRecord[]; hasMore: boolean } {
+    const page = this.store.list(keyId, query);
+    if (!page) {
+      throw new ApiError(400, 'invalid_request_error', `'after' must be the id of one of your files; ${query.after} is not.`, { param: 'after', code: 'invalid_cursor' });
+    }
+    return page;
+  }
+
+  delete(keyId: string, id: string): FileRecord {
+    const deleted = this.store.delete(keyId, id);
+    if (!deleted) throw fileNotFound(id);
+    this.dropIfUnreferenced(deleted.sha256);
+    return deleted;
+  }
+
+  private purgeExpired(): void {
+    for (const sha of new Set(this.store.purgeExpired())) this.dropIfUnreferenced(sha);
+  }
+
+  /** Bytes are shared by every file with the same content: keep them while one still points at them. */
+  private dropIfUnreferenced(sha256: string): void {
+    if (!this.store.isReferenced(sha256)) this.blobs.remove(sha256);
+  }
+}
