@@ -23,6 +23,8 @@ import { modelsRoutes } from './routes/models';
 import { responsesRoutes } from './routes/responses';
 import { adminRoutes } from './routes/admin';
 import { chatRoutes } from './routes/chat';
+import { meRoutes } from './routes/me';
+import { metricsRoutes } from './routes/metrics';
 import type { Upstream } from './upstream/types';
 import type { UsageStore } from './store/usage';
 import type { AccountStore } from './store/accounts';
@@ -67,7 +69,19 @@ export function createApp(deps: AppDeps) {
     .use(modelsRoutes(auth, deps.models, deps.simulated === true))
     .use(responsesRoutes(auth, responsesDeps))
     .use(chatRoutes(auth, responsesDeps))
-    .use(adminRoutes(auth, { keys: deps.keys, accounts: deps.accounts, maxBodyBytes: deps.config.maxBodyBytes }));
+    .use(meRoutes(auth, { usage: deps.usage, models: deps.models, limiter: deps.limiter }))
+    .use(metricsRoutes({ keys: deps.keys, metrics: deps.observer.metrics, metricsToken: deps.config.metricsToken }))
+    .use(
+      adminRoutes(auth, {
+        keys: deps.keys,
+        accounts: deps.accounts,
+        usage: deps.usage,
+        models: deps.models,
+        upstream: deps.upstream,
+        limiter: deps.limiter,
+        maxBodyBytes: deps.config.maxBodyBytes,
+      }),
+    );
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -20,6 +20,8 @@ export interface Config {
   keepaliveMs: number;
   /** Largest accepted request body. */
   maxBodyBytes: number;
+  /** A bearer token that may read /metrics without an admin key (for a Prometheus scraper). */
+  metricsToken: string | null;
 }
 
 /** A bad flag or value: the CLI prints the message on one line and exits 2. */
@@ -93,6 +95,7 @@ export function resolveConfig(flags: ConfigFlags, env: Record<string, string | u
     logLevel: oneOf('log-level', pick(flags['log-level'], env.CODEXIN_LOG_LEVEL) ?? 'info', ['debug', 'info', 'warn', 'error', 'silent'] as const),
     keepaliveMs: parseInteger('keepalive-ms', env.CODEXIN_KEEPALIVE_MS ?? '15000', 10, 600_000),
     maxBodyBytes: parseInteger('max-body-bytes', env.CODEXIN_MAX_BODY_BYTES ?? String(64 * 1024 * 1024), 1024, 2 ** 31),
+    metricsToken: env.CODEXIN_METRICS_TOKEN ? env.CODEXIN_METRICS_TOKEN : null,
   };
 }
 

@@ -61,21 +61,31 @@ export function authenticate(keys: KeyStore, headers: Record<string, string | un
   return key;
 }
 
+// The key found by the transform hook, handed to resolve for the handler's context.
+const authenticated = new WeakMap<Request, KeyRecord>();
+
 export function authPlugin(keys: KeyStore) {
   return new Elysia({ name: 'codexin.auth' }).macro({
     auth(requirement: AuthRequirement) {
       return {
         detail: { security: [{ bearerAuth: [] }] },
-        resolve({ headers, request }: { headers: Record<string, string | undefined>; request: Request }) {
+        // Transform runs before body validation: an unauthenticated caller gets 401, not a schema lesson.
+        transform({ headers, request }: { headers: Record<string, string | undefined>; request: Request }) {
           const started = performance.now();
           const trace = traceOf(request);
           try {
             const apiKey = authenticate(keys, headers, requirement);
             if (trace) trace.keyId = apiKey.id;
-            return { apiKey };
+            authenticated.set(request, apiKey);
           } finally {
             if (trace) trace.authMs = performance.now() - started;
           }
+        },
+        resolve({ request }: { request: Request }) {
+          const apiKey = authenticated.get(request);
+          // Unreachable unless the hook order changes: fail closed.
+          if (!apiKey) throw new ApiError(401, 'authentication_error', 'Missing API key.', { code: 'missing_api_key' });
+          return { apiKey };
         },
       };
     },

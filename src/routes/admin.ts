@@ -1,89 +1,239 @@
-/** /admin/*: operator API (admin scope). Keys and accounts; never returns a secret except a new key once. */
+/**
+ * /admin/*: the operator API (admin scope only). Keys, accounts, usage and the model
+ * catalog. Nothing here ever returns a token; a key's secret appears once, in the
+ * answer to its creation.
+ */
 import { Elysia, t } from 'elysia';
 import { ApiError } from '../openai/api-error';
 import { ErrorEnvelopeSchema, authErrorResponses } from '../openai/schemas';
 import { jsonParser } from '../http/json-body';
 import type { authPlugin } from '../http/auth';
-import { KEY_SCOPES, type KeyRecord, type KeyStore } from '../store/keys';
+import { KEY_SCOPES, keyView, type KeyPatch, type KeyStore } from '../store/keys';
 import { accountView, type AccountStore } from '../store/accounts';
+import type { UsageStore } from '../store/usage';
+import type { ModelRecord, ModelStore } from '../store/models';
+import type { Upstream } from '../upstream/types';
+import type { KeyLimiter } from '../service/limits';
 
-const KeyView = t.Object({
+const nullable = <T extends Parameters<typeof t.Union>[0][number]>(schema: T) => t.Union([schema, t.Null()]);
+
+const KeyViewSchema = t.Object({
   id: t.String(),
   name: t.String(),
   prefix: t.String({ description: 'The first characters of the key, for recognising it' }),
   scopes: t.Array(t.String()),
   created_at: t.Number(),
-  last_used_at: t.Union([t.Number(), t.Null()]),
-  expires_at: t.Union([t.Number(), t.Null()]),
-  revoked_at: t.Union([t.Number(), t.Null()]),
-  rpm: t.Union([t.Number(), t.Null()]),
-  models: t.Union([t.Array(t.String()), t.Null()]),
+  last_used_at: nullable(t.Number()),
+  expires_at: nullable(t.Number()),
+  revoked_at: nullable(t.Number()),
+  rpm: nullable(t.Number()),
+  token_quota_daily: nullable(t.Number()),
+  token_quota_weekly: nullable(t.Number()),
+  max_concurrent: nullable(t.Number()),
+  models: nullable(t.Array(t.String())),
+  usage_reset_at: nullable(t.Number()),
 });
 
-function keyView(k: KeyRecord) {
-  return {
-    id: k.id,
-    name: k.name,
-    prefix: k.prefix,
-    scopes: k.scopes,
-    created_at: k.createdAt,
-    last_used_at: k.lastUsedAt,
-    expires_at: k.expiresAt,
-    revoked_at: k.revokedAt,
-    rpm: k.rpm,
-    models: k.allowedModels,
-  };
+const limitFields = {
+  rpm: t.Optional(nullable(t.Integer({ minimum: 1, description: 'Requests per minute' }))),
+  token_quota_daily: t.Optional(nullable(t.Integer({ minimum: 1, description: 'Input + output tokens per UTC day' }))),
+  token_quota_weekly: t.Optional(nullable(t.Integer({ minimum: 1, description: 'Input + output tokens per UTC week' }))),
+  max_concurrent: t.Optional(nullable(t.Integer({ minimum: 1, description: 'Model calls in flight at once' }))),
+  models: t.Optional(nullable(t.Array(t.String(), { minItems: 1, description: 'Allowed model ids (null: all)' }))),
+};
+
+const KeyCreateSchema = t.Object({
+  name: t.String({ minLength: 1, maxLength: 200 }),
+  scopes: t.Optional(t.Array(t.UnionEnum([...KEY_SCOPES]))),
+  expires_in_seconds: t.Optional(t.Integer({ minimum: 1 })),
+  ...limitFields,
+});
+
+const KeyPatchSchema = t.Object({
+  name: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
+  scopes: t.Optional(t.Array(t.UnionEnum([...KEY_SCOPES]), { description: 'Replaces the scopes, e.g. ["advanced"] to grant advanced access, [] to remove it' })),
+  expires_at: t.Optional(nullable(t.Number({ description: 'Unix milliseconds; null: never' }))),
+  ...limitFields,
+});
+
+function modelView(m: ModelRecord) {
+  return { id: m.id, upstream_slug: m.upstreamSlug, display_name: m.displayName, context_window: m.contextWindow, default_reasoning_effort: m.defaultReasoningEffort, enabled: m.enabled };
 }
 
-export function adminRoutes(auth: ReturnType<typeof authPlugin>, deps: { keys: KeyStore; accounts: AccountStore; maxBodyBytes: number }) {
-  return new Elysia({ name: 'codexin.routes.admin', prefix: '/admin', detail: { tags: ['Admin'] } })
-    .use(auth)
-    .get('/keys', () => ({ object: 'list' as const, data: deps.keys.list().map(keyView) }), {
-      auth: 'admin',
-      response: { 200: t.Object({ object: t.Literal('list'), data: t.Array(KeyView) }), ...authErrorResponses },
-      detail: { summary: 'List API keys (no secrets)' },
-    })
-    .post(
-      '/keys',
-      ({ body, status }) => {
-        const { record, secret } = deps.keys.create({
-          name: body.name,
-          scopes: body.scopes ?? [],
-          expiresAt: body.expires_in_seconds ? Date.now() + body.expires_in_seconds * 1000 : null,
-          rpm: body.rpm ?? null,
-          allowedModels: body.models ?? null,
-        });
-        return status(201, { ...keyView(record), key: secret });
-      },
-      {
+function notFound(what: string, id: string): ApiError {
+  return new ApiError(404, 'invalid_request_error', `No ${what} with id ${id}.`, { param: 'id', code: `${what}_not_found` });
+}
+
+export interface AdminDeps {
+  keys: KeyStore;
+  accounts: AccountStore;
+  usage: UsageStore;
+  models: ModelStore;
+  upstream: Upstream;
+  limiter: KeyLimiter;
+  maxBodyBytes: number;
+}
+
+export function adminRoutes(auth: ReturnType<typeof authPlugin>, deps: AdminDeps) {
+  const withUsage = (id: string) => {
+    const key = deps.keys.get(id);
+    if (!key) throw notFound('key', id);
+    return { ...keyView(key), usage: deps.usage.totalsForKey(id, key.usageResetAt ?? 0), active_requests: deps.limiter.activeFor(id) };
+  };
+  const errors = { 400: ErrorEnvelopeSchema, 404: ErrorEnvelopeSchema, ...authErrorResponses };
+  const json = jsonParser(deps.maxBodyBytes);
+  return (
+    new Elysia({ name: 'codexin.routes.admin', prefix: '/admin', detail: { tags: ['Admin'] } })
+      .use(auth)
+      // Keys
+      .get('/keys', () => ({ object: 'list' as const, data: deps.keys.list().map(keyView) }), {
         auth: 'admin',
-        parse: jsonParser(deps.maxBodyBytes),
-        body: t.Object({
-          name: t.String({ minLength: 1, maxLength: 200 }),
-          scopes: t.Optional(t.Array(t.UnionEnum([...KEY_SCOPES]))),
-          expires_in_seconds: t.Optional(t.Integer({ minimum: 1 })),
-          rpm: t.Optional(t.Integer({ minimum: 1 })),
-          models: t.Optional(t.Array(t.String(), { minItems: 1 })),
-        }),
-        response: { 201: t.Composite([KeyView, t.Object({ key: t.String({ description: 'The secret: shown only in this response' }) })]), 400: ErrorEnvelopeSchema, ...authErrorResponses },
-        detail: { summary: 'Create an API key', description: 'The secret `key` is returned once and never stored in clear.' },
-      },
-    )
-    .delete(
-      '/keys/:id',
-      ({ params }) => {
-        if (!deps.keys.revoke(params.id)) throw new ApiError(404, 'invalid_request_error', `No key with id ${params.id}.`, { param: 'id', code: 'key_not_found' });
-        return { id: params.id, object: 'key', revoked: true };
-      },
-      {
+        response: { 200: t.Object({ object: t.Literal('list'), data: t.Array(KeyViewSchema) }), ...authErrorResponses },
+        detail: { summary: 'List API keys (no secrets)' },
+      })
+      .post(
+        '/keys',
+        ({ body, status }) => {
+          const { record, secret } = deps.keys.create({
+            name: body.name,
+            scopes: body.scopes ?? [],
+            expiresAt: body.expires_in_seconds ? Date.now() + body.expires_in_seconds * 1000 : null,
+            rpm: body.rpm ?? null,
+            tokenQuotaDaily: body.token_quota_daily ?? null,
+            tokenQuotaWeekly: body.token_quota_weekly ?? null,
+            maxConcurrent: body.max_concurrent ?? null,
+            allowedModels: body.models ?? null,
+          });
+          return status(201, { ...keyView(record), key: secret });
+        },
+        {
+          auth: 'admin',
+          parse: json,
+          body: KeyCreateSchema,
+          response: { 201: t.Composite([KeyViewSchema, t.Object({ key: t.String({ description: 'The secret: shown only in this response' }) })]), ...errors },
+          detail: { summary: 'Create an API key', description: 'The secret `key` is returned once and never stored in clear.' },
+        },
+      )
+      .get('/keys/:id', ({ params }) => withUsage(params.id), {
         auth: 'admin',
         params: t.Object({ id: t.String() }),
-        response: { 200: t.Object({ id: t.String(), object: t.Literal('key'), revoked: t.Boolean() }), 404: ErrorEnvelopeSchema, ...authErrorResponses },
-        detail: { summary: 'Revoke an API key' },
-      },
-    )
-    .get('/accounts', () => ({ object: 'list' as const, data: deps.accounts.list().map(accountView) }), {
-      auth: 'admin',
-      detail: { summary: 'List ChatGPT accounts with their state and quota (no tokens)' },
-    });
+        detail: { summary: 'Get a key with its usage since the last reset' },
+      })
+      .patch(
+        '/keys/:id',
+        ({ params, body }) => {
+          const patch: KeyPatch = {};
+          if (body.name !== undefined) patch.name = body.name;
+          if (body.scopes !== undefined) patch.scopes = body.scopes;
+          if (body.expires_at !== undefined) patch.expiresAt = body.expires_at;
+          if (body.rpm !== undefined) patch.rpm = body.rpm;
+          if (body.token_quota_daily !== undefined) patch.tokenQuotaDaily = body.token_quota_daily;
+          if (body.token_quota_weekly !== undefined) patch.tokenQuotaWeekly = body.token_quota_weekly;
+          if (body.max_concurrent !== undefined) patch.maxConcurrent = body.max_concurrent;
+          if (body.models !== undefined) patch.allowedModels = body.models;
+          if (!deps.keys.update(params.id, patch)) throw notFound('key', params.id);
+          return withUsage(params.id);
+        },
+        {
+          auth: 'admin',
+          parse: json,
+          params: t.Object({ id: t.String() }),
+          body: KeyPatchSchema,
+          detail: { summary: 'Update a key: scopes (advanced/admin), limits, expiry', description: 'Fields left out are unchanged; null clears a limit.' },
+        },
+      )
+      .post(
+        '/keys/:id/reset-usage',
+        ({ params }) => {
+          if (!deps.keys.resetUsage(params.id)) throw notFound('key', params.id);
+          return withUsage(params.id);
+        },
+        { auth: 'admin', params: t.Object({ id: t.String() }), detail: { summary: 'Restart the token quotas of a key from zero (history is kept)' } },
+      )
+      .delete(
+        '/keys/:id',
+        ({ params }) => {
+          if (!deps.keys.revoke(params.id)) throw notFound('key', params.id);
+          return { id: params.id, object: 'key' as const, revoked: true };
+        },
+        {
+          auth: 'admin',
+          params: t.Object({ id: t.String() }),
+          response: { 200: t.Object({ id: t.String(), object: t.Literal('key'), revoked: t.Boolean() }), ...errors },
+          detail: { summary: 'Revoke a key' },
+        },
+      )
+      // Accounts
+      .get('/accounts', () => ({ object: 'list' as const, data: deps.accounts.list().map(accountView) }), {
+        auth: 'admin',
+        detail: { summary: 'List ChatGPT accounts with their state and upstream quota (no tokens)' },
+      })
+      .post(
+        '/accounts/:id/:action',
+        ({ params }) => {
+          const account = deps.accounts.get(params.id);
+          if (!account) throw notFound('account', params.id);
+          if (params.action === 'disable') deps.accounts.setStatus(account.id, 'disabled', 'disabled by the operator');
+          else if (account.status === 'disabled') deps.accounts.setStatus(account.id, 'active', null);
+          return accountView(deps.accounts.get(account.id)!);
+        },
+        {
+          auth: 'admin',
+          params: t.Object({ id: t.String(), action: t.UnionEnum(['disable', 'enable']) }),
+          detail: { summary: 'Disable an account (it gets no traffic) or enable it again' },
+        },
+      )
+      .delete(
+        '/accounts/:id',
+        ({ params }) => {
+          if (!deps.accounts.remove(params.id)) throw notFound('account', params.id);
+          return { id: params.id, object: 'account' as const, deleted: true };
+        },
+        { auth: 'admin', params: t.Object({ id: t.String() }), detail: { summary: 'Remove an account and its tokens' } },
+      )
+      // Usage
+      .get(
+        '/usage',
+        ({ query }) => {
+          const days = query.days ?? 7;
+          const since = Date.now() - days * 86_400_000;
+          return { object: 'list' as const, group: query.group ?? 'key', days, data: deps.usage.byDay(query.group ?? 'key', since, query.id) };
+        },
+        {
+          auth: 'admin',
+          query: t.Object({
+            group: t.Optional(t.UnionEnum(['key', 'account'])),
+            id: t.Optional(t.String({ description: 'Only this key or account' })),
+            days: t.Optional(t.Numeric({ minimum: 1, maximum: 366 })),
+          }),
+          detail: { summary: 'Usage per UTC day, per key or per account, tokens by kind' },
+        },
+      )
+      // Models
+      .get('/models', () => ({ object: 'list' as const, data: deps.models.listAll().map(modelView) }), {
+        auth: 'admin',
+        detail: { summary: 'The whole model catalog, disabled models included' },
+      })
+      .patch(
+        '/models/:id',
+        ({ params, body }) => {
+          const model = deps.models.setEnabled(params.id, body.enabled);
+          if (!model) throw notFound('model', params.id);
+          return modelView(model);
+        },
+        { auth: 'admin', parse: json, params: t.Object({ id: t.String() }), body: t.Object({ enabled: t.Boolean() }), detail: { summary: 'Enable or disable a model' } },
+      )
+      .post(
+        '/models/refresh',
+        async () => {
+          if (!deps.upstream.listModels) {
+            throw new ApiError(501, 'invalid_request_error', 'This upstream publishes no model catalog.', { code: 'not_supported' });
+          }
+          const listed = (await deps.upstream.listModels()).filter((m) => m.listed);
+          const result = deps.models.mergeCatalog(listed);
+          return { ...result, data: deps.models.listAll().map(modelView) };
+        },
+        { auth: 'admin', detail: { summary: 'Refresh the catalog from the upstream (/codex/models)', description: 'New models are added enabled; existing ones get fresh metadata.' } },
+      )
+  );
 }

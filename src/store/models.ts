@@ -71,4 +71,45 @@ export class ModelStore {
     const row = this.db.query('SELECT * FROM models WHERE id = $id').get({ id }) as ModelRow | null;
     return row ? toRecord(row) : null;
   }
+
+  listAll(): ModelRecord[] {
+    return (this.db.query('SELECT * FROM models ORDER BY position, id').all() as ModelRow[]).map(toRecord);
+  }
+
+  setEnabled(id: string, enabled: boolean): ModelRecord | null {
+    this.db.query('UPDATE models SET enabled = $enabled WHERE id = $id').run({ id, enabled: enabled ? 1 : 0 });
+    return this.get(id);
+  }
+
+  /**
+   * Merges the upstream's catalog: known models get fresh metadata, new ones are added
+   * (enabled) after the existing ones. Models the upstream no longer lists are kept:
+   * disabling is the operator's decision.
+   */
+  mergeCatalog(entries: { slug: string; displayName: string; contextWindow: number; defaultReasoningEffort: string | null }[], now = Date.now()): { added: string[]; updated: string[] } {
+    const added: string[] = [];
+    const updated: string[] = [];
+    const maxPos = (this.db.query('SELECT coalesce(max(position), -1) AS p FROM models').get() as { p: number }).p;
+    this.db.transaction(() => {
+      let pos = maxPos;
+      for (const e of entries) {
+        const existing = this.get(e.slug);
+        if (existing) {
+          this.db
+            .query('UPDATE models SET display_name = $name, context_window = $ctx, default_reasoning_effort = $effort WHERE id = $id')
+            .run({ id: e.slug, name: e.displayName, ctx: e.contextWindow, effort: e.defaultReasoningEffort });
+          updated.push(e.slug);
+        } else {
+          this.db
+            .query(
+              `INSERT INTO models (id, upstream_slug, display_name, owned_by, created, context_window, default_reasoning_effort, position)
+               VALUES ($id, $id, $name, 'openai', $created, $ctx, $effort, $pos)`,
+            )
+            .run({ id: e.slug, name: e.displayName, created: Math.floor(now / 1000), ctx: e.contextWindow, effort: e.defaultReasoningEffort, pos: ++pos });
+          added.push(e.slug);
+        }
+      }
+    })();
+    return { added, updated };
+  }
 }

@@ -31,4 +31,57 @@ export interface Upstream {
   createResponse(request: ResponsesRequest, ctx: UpstreamCallContext): Promise<UpstreamStream>;
   /** Remote compaction (POST /responses/compact): returns the compacted output items. */
   compact(request: ResponsesRequest, ctx: UpstreamCallContext): Promise<{ output: ResponseItem[]; [key: string]: unknown }>;
+  /** The upstream's model catalog, where it publishes one (ChatGPT's /codex/models). */
+  listModels?(): Promise<UpstreamModel[]>;
+}
+
+export interface UpstreamModel {
+  slug: string;
+  displayName: string;
+  contextWindow: number;
+  defaultReasoningEffort: string | null;
+  /** Hidden models (e.g. internal review models) are not offered to clients. */
+  listed: boolean;
+}
+
+/** A file to send to the upstream's file or transcription service. */
+export interface AssetUpload {
+  bytes: Uint8Array;
+  filename: string;
+  mime: string;
+}
+
+/** A file the upstream's file service holds (ChatGPT: referenced as `sediment://<fileId>`). */
+export interface UploadedAsset {
+  fileId: string;
+  downloadUrl: string | null;
+  fileName: string;
+  mimeType: string | null;
+  /** The account that holds the file (chatgpt mode), for metering. */
+  accountId: string | null;
+}
+
+export interface TranscriptionInput extends AssetUpload {
+  /** The model the client asked for; only an OpenAI-compatible upstream uses it. */
+  model: string;
+  language?: string;
+  prompt?: string;
+}
+
+export interface Transcript {
+  text: string;
+  accountId: string | null;
+}
+
+/**
+ * The non-Responses services of an upstream: file storage and speech-to-text.
+ * Kept apart from Upstream so each side stays small and a mode can lack one
+ * (methods then throw a 501 ApiError saying so).
+ */
+export interface AssetsUpstream {
+  readonly kind: 'chatgpt' | 'openai' | 'mock';
+  /** Uploads a file and waits until the upstream has processed it. */
+  uploadFile(file: AssetUpload, ctx: UpstreamCallContext): Promise<UploadedAsset>;
+  /** Speech-to-text of one audio file. */
+  transcribe(input: TranscriptionInput, ctx: UpstreamCallContext): Promise<Transcript>;
 }

@@ -6,13 +6,13 @@
  */
 import { ApiError } from '../../openai/api-error';
 import type { ResponseItem, ResponsesRequest, JsonObject } from '../../openai/responses-types';
-import type { Upstream, UpstreamCallContext, UpstreamStream } from '../types';
+import type { Upstream, UpstreamCallContext, UpstreamModel, UpstreamStream } from '../types';
 import type { AccountRecord, AccountStore } from '../../store/accounts';
 import type { Logger } from '../../log';
 import type { AccountPool } from '../pool';
 import type { TokenManager } from './token-manager';
 import { RefreshError } from './oauth';
-import { chatGptHeaders, toChatGptRequest } from './request';
+import { chatGptHeaders, toChatGptRequest, CODEX_CLIENT_VERSION } from './request';
 import { mapUpstreamError, retryAfterHeaders, usageLimitOf } from './errors';
 import { parseResponseEvents } from '../../stream/sse-parse';
 
@@ -75,6 +75,27 @@ export class ChatGptUpstream implements Upstream {
     const parsed = (await response.json().catch(() => null)) as { output?: unknown } | null;
     if (!parsed || !Array.isArray(parsed.output)) throw new ApiError(502, 'upstream_error', 'The upstream sent an unreadable compaction result.', { code: 'upstream_error' });
     return parsed as { output: ResponseItem[] };
+  }
+
+  async listModels(): Promise<UpstreamModel[]> {
+    const account = this.deps.pool.usable()[0];
+    if (!account) throw this.noAccountError(null);
+    const fresh = await this.deps.tokens.fresh(account.id);
+    const response = await this.fetchImpl(`${this.deps.baseUrl}/codex/models?client_version=${CODEX_CLIENT_VERSION}`, {
+      headers: chatGptHeaders({ accessToken: fresh.accessToken, chatgptAccountId: fresh.chatgptAccountId, sessionId: crypto.randomUUID() }),
+      signal: AbortSignal.timeout(15_000),
+    });
+    if (!response.ok) throw mapUpstreamError(response.status, await response.text(), response.headers);
+    const body = (await response.json()) as { models?: Record<string, unknown>[] };
+    return (body.models ?? [])
+      .filter((m) => typeof m.slug === 'string')
+      .map((m) => ({
+        slug: m.slug as string,
+        displayName: typeof m.display_name === 'string' ? m.display_name : (m.slug as string),
+        contextWindow: typeof m.context_window === 'number' ? m.context_window : 272000,
+        defaultReasoningEffort: typeof m.default_reasoning_level === 'string' ? m.default_reasoning_level : null,
+        listed: m.visibility === undefined || m.visibility === 'list',
+      }));
   }
 
   private async send(

@@ -1,0 +1,65 @@
+/**
+ * GET /v1/me: what a key holder may know about their own key: limits, usage,
+ * and ready-to-paste client configuration. Never the secret (we don't have it).
+ */
+import { Elysia } from 'elysia';
+import { authErrorResponses } from '../openai/schemas';
+import type { authPlugin } from '../http/auth';
+import { keyView } from '../store/keys';
+import type { UsageStore } from '../store/usage';
+import type { ModelStore } from '../store/models';
+import type { KeyLimiter } from '../service/limits';
+
+const DAY = 86_400_000;
+
+/** The base URL the caller used to reach us, so the snippets work as pasted (behind a proxy, X-Forwarded-* win). */
+function publicBaseUrl(request: Request): string {
+  const url = new URL(request.url);
+  const proto = request.headers.get('x-forwarded-proto') ?? url.protocol.replace(':', '');
+  const host = request.headers.get('x-forwarded-host') ?? request.headers.get('host') ?? url.host;
+  return `${proto}://${host}/v1`;
+}
+
+export function meRoutes(auth: ReturnType<typeof authPlugin>, deps: { usage: UsageStore; models: ModelStore; limiter: KeyLimiter }) {
+  return new Elysia({ name: 'codexin.routes.me', detail: { tags: ['Models'] } }).use(auth).get(
+    '/v1/me',
+    ({ apiKey, request }) => {
+      const now = Date.now();
+      const since = (start: number) => Math.max(start, apiKey.usageResetAt ?? 0);
+      const dayStart = Math.floor(now / DAY) * DAY;
+      const weekStart = dayStart - ((new Date(dayStart).getUTCDay() + 6) % 7) * DAY;
+      const baseUrl = publicBaseUrl(request);
+      const model = apiKey.allowedModels?.[0] ?? deps.models.listEnabled()[0]?.id ?? 'gpt-5.5';
+      const { usage_reset_at: _reset, ...key } = keyView(apiKey);
+      return {
+        object: 'key' as const,
+        ...key,
+        active_requests: deps.limiter.activeFor(apiKey.id),
+        usage: {
+          today: deps.usage.totalsForKey(apiKey.id, since(dayStart)),
+          this_week: deps.usage.totalsForKey(apiKey.id, since(weekStart)),
+          total: deps.usage.totalsForKey(apiKey.id),
+        },
+        client_config: {
+          base_url: baseUrl,
+          codex_config_toml: [
+            `model = "${model}"`,
+            'model_provider = "codexin"',
+            '',
+            '[model_providers.codexin]',
+            'name = "CodexIn"',
+            `base_url = "${baseUrl}"`,
+            'env_key = "CODEXIN_API_KEY"',
+            'wire_api = "responses"',
+          ].join('\n'),
+          env: { OPENAI_BASE_URL: baseUrl, OPENAI_API_KEY: `<your ${apiKey.prefix}… key>`, CODEXIN_API_KEY: `<your ${apiKey.prefix}… key>` },
+        },
+      };
+    },
+    {
+      auth: 'any',
+      response: { ...authErrorResponses },
+      detail: { summary: "The caller's own key: limits, usage, and client configuration to paste" },
+    },
+  );
+}
