@@ -7,13 +7,46 @@ import { ApiError } from '../openai/api-error';
 import type { Logger } from '../log';
 import { traceOf } from '../observe/trace';
 
+interface SchemaError {
+  path?: string;
+  value?: unknown;
+  message?: string;
+  summary?: string;
+  schema?: { type?: unknown };
+  errors?: Iterable<SchemaError>[];
+}
+
+/**
+ * For a union (e.g. "integer or null"), TypeBox reports only "should be one of ...";
+ * the useful message is the one from the variant the value was meant to match.
+ */
+function mostSpecific(error: SchemaError): SchemaError {
+  const candidates: SchemaError[] = [];
+  for (const variant of error.errors ?? []) {
+    for (const inner of variant) {
+      const type = inner.schema?.type;
+      if (type !== 'null' && type !== 'undefined') candidates.push(inner);
+      break;
+    }
+  }
+  const actual = Array.isArray(error.value) ? 'array' : typeof error.value;
+  const sameKind = candidates.find((c) => {
+    const type = c.schema?.type;
+    return type === actual || (actual === 'number' && type === 'integer');
+  });
+  const chosen = sameKind ?? candidates[0];
+  return chosen ? mostSpecific(chosen) : error;
+}
+
 /** Turns a TypeBox validation failure into a message naming the offending field. */
 function describeValidation(error: ValidationError): ApiError {
-  const first = error.all?.[0] as { path?: string; message?: string; summary?: string } | undefined;
-  const path = first?.path ? first.path.replace(/^\//, '').replace(/\//g, '.') : null;
+  const first = error.all?.[0] as SchemaError | undefined;
+  const specific = first ? mostSpecific(first) : undefined;
+  const rawPath = specific?.path ?? first?.path;
+  const path = rawPath ? rawPath.replace(/^\//, '').replace(/\//g, '.') : null;
   const where = error.type === 'query' ? 'query parameter' : error.type === 'params' ? 'path parameter' : 'request body';
-  const detail = first?.summary ?? first?.message ?? 'does not match the expected schema';
-  const message = path ? `Invalid ${where}: '${path}' ${lowerFirst(detail)}` : `Invalid ${where}: ${lowerFirst(detail)}`;
+  const detail = specific !== first ? (specific?.message ?? 'does not match the expected schema') : (first?.summary ?? first?.message ?? 'does not match the expected schema');
+  const message = path ? `Invalid ${where}: '${path}': ${lowerFirst(detail)}` : `Invalid ${where}: ${lowerFirst(detail)}`;
   return new ApiError(400, 'invalid_request_error', message, { param: path, code: 'invalid_request' });
 }
 

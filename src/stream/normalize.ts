@@ -20,7 +20,8 @@ function isAbortError(error: unknown): boolean {
 }
 
 function errorText(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
+  // Bun's fetch errors end with a debugging hint ("For more information, pass `verbose: true`...") meant for developers, not API clients.
+  if (error instanceof Error) return (error.message || error.name).replace(/\.? For more information, pass `verbose: true`.*$/s, '');
   return String(error);
 }
 
