@@ -25,7 +25,11 @@ import { adminRoutes } from './routes/admin';
 import { chatRoutes } from './routes/chat';
 import { meRoutes } from './routes/me';
 import { metricsRoutes } from './routes/metrics';
-import type { Upstream } from './upstream/types';
+import { filesRoutes } from './routes/files';
+import { audioRoutes } from './routes/audio';
+import { imagesRoutes } from './routes/images';
+import type { FileService } from './service/files';
+import type { AssetsUpstream, Upstream } from './upstream/types';
 import type { UsageStore } from './store/usage';
 import type { AccountStore } from './store/accounts';
 
@@ -38,6 +42,10 @@ export interface AppDeps {
   usage: UsageStore;
   logger: Logger;
   upstream: Upstream;
+  /** The upstream's file service and transcription. */
+  assets: AssetsUpstream;
+  /** Uploaded files (owner-scoped). */
+  files: FileService;
   upstreamReadiness: () => UpstreamReadiness;
   limiter: KeyLimiter;
   observer: Observer;
@@ -53,6 +61,7 @@ export function createApp(deps: AppDeps) {
     usage: deps.usage,
     limiter: deps.limiter,
     observer: deps.observer,
+    fileInputs: deps.files,
     keepaliveMs: deps.config.keepaliveMs,
     maxBodyBytes: deps.config.maxBodyBytes,
   };
@@ -69,6 +78,9 @@ export function createApp(deps: AppDeps) {
     .use(modelsRoutes(auth, deps.models, deps.simulated === true))
     .use(responsesRoutes(auth, responsesDeps))
     .use(chatRoutes(auth, responsesDeps))
+    .use(filesRoutes(auth, { files: deps.files, keys: deps.keys }))
+    .use(audioRoutes(auth, { assets: deps.assets, keys: deps.keys, usage: deps.usage, limiter: deps.limiter }))
+    .use(imagesRoutes(auth, { ...responsesDeps, files: deps.files, assets: deps.assets, keys: deps.keys }))
     .use(meRoutes(auth, { usage: deps.usage, models: deps.models, limiter: deps.limiter }))
     .use(metricsRoutes({ keys: deps.keys, metrics: deps.observer.metrics, metricsToken: deps.config.metricsToken }))
     .use(

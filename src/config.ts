@@ -20,6 +20,8 @@ export interface Config {
   keepaliveMs: number;
   /** Largest accepted request body. */
   maxBodyBytes: number;
+  /** Largest accepted uploaded file (POST /v1/files); larger is a 413. */
+  maxFileBytes: number;
   /** A bearer token that may read /metrics without an admin key (for a Prometheus scraper). */
   metricsToken: string | null;
 }
@@ -95,6 +97,8 @@ export function resolveConfig(flags: ConfigFlags, env: Record<string, string | u
     logLevel: oneOf('log-level', pick(flags['log-level'], env.CODEXIN_LOG_LEVEL) ?? 'info', ['debug', 'info', 'warn', 'error', 'silent'] as const),
     keepaliveMs: parseInteger('keepalive-ms', env.CODEXIN_KEEPALIVE_MS ?? '15000', 10, 600_000),
     maxBodyBytes: parseInteger('max-body-bytes', env.CODEXIN_MAX_BODY_BYTES ?? String(64 * 1024 * 1024), 1024, 2 ** 31),
+    // Uploads are buffered in memory; 512 MiB is also the ChatGPT file service's limit.
+    maxFileBytes: parseInteger('max-file-bytes', env.CODEXIN_MAX_FILE_BYTES ?? String(100 * 1024 * 1024), 1, 512 * 1024 * 1024),
     metricsToken: env.CODEXIN_METRICS_TOKEN ? env.CODEXIN_METRICS_TOKEN : null,
   };
 }

@@ -11,6 +11,10 @@ import { closeDatabase } from '../store/db';
 import { AccountStore } from '../store/accounts';
 import { UsageStore } from '../store/usage';
 import { buildUpstream } from '../upstream/factory';
+import { FileStore } from '../store/files';
+import { openBlobStore } from '../store/blobs';
+import { FileService } from '../service/files';
+import { requestBodyLimit } from '../routes/files';
 import { listen } from '../http/server';
 import { Observer } from '../observe/observer';
 import { Metrics } from '../observe/metrics';
@@ -56,6 +60,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const observer = new Observer(logger, new Metrics(accounts));
   const limiter = new KeyLimiter(usage);
   const built = await buildUpstream(config, accounts, logger, observer.metrics);
+  const files = new FileService(new FileStore(db), openBlobStore(config.dataDir), config.maxFileBytes);
   const app = createApp({
     config,
     db,
@@ -65,16 +70,18 @@ export async function serveCommand(argv: string[]): Promise<number> {
     usage,
     logger,
     upstream: built.upstream,
+    assets: built.assets,
+    files,
     upstreamReadiness: built.readiness,
     limiter,
     observer,
     simulated: built.simulated,
   });
 
-  const socket = createResponsesSocket({ upstream: built.upstream, models, usage, limiter, observer, keys });
+  const socket = createResponsesSocket({ upstream: built.upstream, models, usage, limiter, observer, keys, fileInputs: files });
   let server;
   try {
-    server = listen(app, socket, { hostname: config.host, port: config.port, maxRequestBodySize: config.maxBodyBytes });
+    server = listen(app, socket, { hostname: config.host, port: config.port, maxRequestBodySize: requestBodyLimit(config) });
   } catch (error) {
     await built.stop();
     closeDatabase(db);

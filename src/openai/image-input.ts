@@ -8,7 +8,8 @@ import type { ResponseItem } from './responses-types';
 export const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 const ACCEPTED_MIME = new Set(['image/png', 'image/jpeg', 'image/jpg', 'image/gif', 'image/webp']);
 
-function sniffMime(bytes: Uint8Array): string | null {
+/** The image type the leading bytes announce (magic numbers), or null when they are no supported image. */
+export function sniffMime(bytes: Uint8Array): string | null {
   if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return 'image/png';
   if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
   if (bytes[0] === 0x47 && bytes[1] === 0x49 && bytes[2] === 0x46) return 'image/gif';

@@ -66,7 +66,7 @@ export function chatRoutes(auth: ReturnType<typeof authPlugin>, deps: ResponsesR
       },
       {
         auth: 'any',
-        parse: jsonParser(deps.maxBodyBytes),
+        parse: [jsonParser(deps.maxBodyBytes), 'json'],
         body: ChatCompletionCreateSchema,
         response: { 200: ChatCompletionSchema, 400: ErrorEnvelopeSchema, 404: ErrorEnvelopeSchema, 413: ErrorEnvelopeSchema, 415: ErrorEnvelopeSchema, 502: ErrorEnvelopeSchema, 503: ErrorEnvelopeSchema, ...authErrorResponses },
         detail: {

@@ -63,7 +63,7 @@ export function responsesRoutes(auth: ReturnType<typeof authPlugin>, deps: Respo
       },
       {
         auth: 'any',
-        parse: jsonParser(deps.maxBodyBytes),
+        parse: [jsonParser(deps.maxBodyBytes), 'json'],
         body: ResponsesCreateSchema,
         response: { 200: ResponseObjectSchema, ...errorResponses },
         detail: {
@@ -104,7 +104,7 @@ export function responsesRoutes(auth: ReturnType<typeof authPlugin>, deps: Respo
       },
       {
         auth: 'any',
-        parse: jsonParser(deps.maxBodyBytes),
+        parse: [jsonParser(deps.maxBodyBytes), 'json'],
         body: ResponsesCreateSchema,
         response: { 200: t.Object({ output: t.Array(InputItemSchema) }, { additionalProperties: true }), ...errorResponses },
         detail: { summary: 'Compact a conversation', description: 'Remote compaction as used by Codex CLI: returns the compacted input items.' },

@@ -15,6 +15,7 @@ import type { KeyLimiter } from './limits';
 import type { Observer } from '../observe/observer';
 import { serverTiming, type RequestTrace } from '../observe/trace';
 import { normalizeEvents } from '../stream/normalize';
+import { resolveFileInputs, type FileInputSource } from './file-inputs';
 
 export interface ResponsesServiceDeps {
   upstream: Upstream;
@@ -22,6 +23,8 @@ export interface ResponsesServiceDeps {
   usage: UsageStore;
   limiter: KeyLimiter;
   observer: Observer;
+  /** Uploaded files: `file_id` references in the input are inlined from here. */
+  fileInputs?: FileInputSource;
 }
 
 export interface ResponseCall {
@@ -95,6 +98,7 @@ export async function startResponse(deps: ResponsesServiceDeps, call: ResponseCa
   const trace = call.trace;
   const model = resolveModel(deps.models, call.key, call.request.model);
   trace.model = model.id;
+  call = { ...call, request: resolveFileInputs(deps.fileInputs, call.request, call.key.id) };
   validateInputImages(call.request.input);
   const admission = deps.limiter.admit(call.key);
   // From here the call owns the trace: it is completed when the stream ends, not when the handler returns.

@@ -6,16 +6,20 @@ import { ConfigError, type Config } from '../config';
 import type { Logger } from '../log';
 import type { AccountStore } from '../store/accounts';
 import type { UpstreamReadiness } from '../http/health';
-import type { Upstream } from './types';
+import type { AssetsUpstream, Upstream } from './types';
 import { AccountPool } from './pool';
 import { TokenManager } from './chatgpt/token-manager';
 import { ChatGptUpstream } from './chatgpt/client';
 import { OpenAiUpstream } from './openai/client';
+import { ChatGptAssets } from './chatgpt/assets';
+import { OpenAiAssets } from './openai/assets';
 import { createSimulator } from './mock';
 import type { Metrics } from '../observe/metrics';
 
 export interface BuiltUpstream {
   upstream: Upstream;
+  /** Files and transcription of the same upstream. */
+  assets: AssetsUpstream;
   readiness: () => UpstreamReadiness;
   /** Set when the upstream is the simulator: shown to users so nobody mistakes it for a model. */
   simulated: boolean;
@@ -54,6 +58,7 @@ export async function buildUpstream(
     if (!apiKey) throw new ConfigError('--upstream openai needs OPENAI_API_KEY in the environment');
     return {
       upstream: new OpenAiUpstream(config.upstreamUrl, apiKey),
+      assets: new OpenAiAssets(config.upstreamUrl, apiKey),
       readiness: () => ({ ready: true, kind: 'openai', accounts: { total: 0, active: 0, needs_login: 0, cooling_down: 0, disabled: 0 } }),
       simulated: false,
       stop: async () => {},
@@ -84,6 +89,7 @@ export async function buildUpstream(
       logger,
       onUpstreamResponse: (account, status) => metrics.upstream.inc({ account, status: String(status) }),
     }),
+    assets: new ChatGptAssets({ baseUrl, accounts, pool, tokens, logger }),
     readiness: () => accountsReadiness(config.upstream, accounts),
     simulated: config.upstream === 'mock',
     stop,

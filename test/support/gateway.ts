@@ -21,6 +21,11 @@ import { createResponsesSocket } from '../../src/ws/responses-socket';
 import { Observer } from '../../src/observe/observer';
 import { Metrics } from '../../src/observe/metrics';
 import { KeyLimiter } from '../../src/service/limits';
+import { ChatGptAssets } from '../../src/upstream/chatgpt/assets';
+import { FileStore } from '../../src/store/files';
+import { MemoryBlobStore } from '../../src/store/blobs';
+import { FileService } from '../../src/service/files';
+import { requestBodyLimit } from '../../src/routes/files';
 
 export interface TestGateway {
   app: App;
@@ -31,6 +36,8 @@ export interface TestGateway {
   accounts: AccountStore;
   usage: UsageStore;
   observer: Observer;
+  /** Uploaded files (bytes in memory). */
+  files: FileService;
   config: Config;
   logs: string[];
   /** A fresh API key secret with the given scopes. */
@@ -72,7 +79,9 @@ export async function startGateway(opts: { accounts?: number; accessTtlSeconds?:
     logger,
     onUpstreamResponse: (account, status) => observer.metrics.upstream.inc({ account, status: String(status) }),
   });
-  const app = createApp({ config, db, keys, models, accounts, usage, logger, upstream, limiter, observer, upstreamReadiness: () => accountsReadiness('chatgpt', accounts) });
+  const assets = new ChatGptAssets({ baseUrl: config.upstreamUrl, accounts, pool, tokens, logger });
+  const files = new FileService(new FileStore(db), new MemoryBlobStore(), config.maxFileBytes);
+  const app = createApp({ config, db, keys, models, accounts, usage, logger, upstream, assets, files, limiter, observer, upstreamReadiness: () => accountsReadiness('chatgpt', accounts) });
   let server: ReturnType<typeof listenHttp> | null = null;
   const key = (scopes: KeyScope[] = [], extra?: Parameters<KeyStore['create']>[0]) => keys.create({ name: 'test', ...extra, scopes }).secret;
   return {
@@ -84,6 +93,7 @@ export async function startGateway(opts: { accounts?: number; accessTtlSeconds?:
     accounts,
     usage,
     observer,
+    files,
     config,
     logs,
     key,
@@ -100,8 +110,8 @@ export async function startGateway(opts: { accounts?: number; accessTtlSeconds?:
     },
     listen() {
       if (!server) {
-        const socket = createResponsesSocket({ upstream, models, usage, limiter, observer, keys });
-        server = listenHttp(app, socket, { hostname: '127.0.0.1', port: 0, maxRequestBodySize: config.maxBodyBytes });
+        const socket = createResponsesSocket({ upstream, models, usage, limiter, observer, keys, fileInputs: files });
+        server = listenHttp(app, socket, { hostname: '127.0.0.1', port: 0, maxRequestBodySize: requestBodyLimit(config) });
       }
       return `http://127.0.0.1:${server.port}`;
     },
