@@ -37,8 +37,22 @@ export interface ResponsesSocket {
   websocket: WebSocketHandler<SocketState>;
 }
 
+// Only `status`: Codex reads `status_code` as an alias of it, and a frame carrying both fails to parse (Codex then waits forever).
 function errorFrame(error: ApiError): Record<string, unknown> {
-  return { type: 'error', status: error.status, status_code: error.status, error: error.toEnvelope().error, headers: error.headers };
+  return { type: 'error', status: error.status, error: error.toEnvelope().error, headers: error.headers };
+}
+
+// Per-turn routing values Codex sends inside each frame's client_metadata; they supersede the handshake's.
+const PER_TURN_METADATA = ['x-codex-turn-metadata', 'x-codex-window-id', 'x-codex-turn-state', 'x-openai-subagent'];
+
+function turnHeaders(handshake: Record<string, string>, clientMetadata: unknown): Record<string, string> {
+  if (!clientMetadata || typeof clientMetadata !== 'object') return handshake;
+  const headers = { ...handshake };
+  for (const name of PER_TURN_METADATA) {
+    const value = (clientMetadata as Record<string, unknown>)[name];
+    if (typeof value === 'string' && value !== '') headers[name] = value;
+  }
+  return headers;
 }
 
 function toInputItems(input: ResponsesRequest['input']): ResponseItem[] {
@@ -104,7 +118,7 @@ export function createResponsesSocket(deps: ResponsesServiceDeps & { keys: KeySt
         trace,
         route: 'ws /v1/responses',
         signal: controller.signal,
-        forwardHeaders: state.forwardHeaders,
+        forwardHeaders: turnHeaders(state.forwardHeaders, request.client_metadata),
       });
       for await (const event of started.events as AsyncIterable<ResponseStreamEvent>) {
         if (state.closed) break;
