@@ -20,7 +20,7 @@ build: dist/codexin
 dist/codexin: $(DEPS_STAMP) $(shell find src -type f 2>/dev/null)
 	@mkdir -p dist
 	# No --minify: it breaks Elysia's handler analysis at startup (research/bun-elysia-stack.md §1.4).
-	$(BUN) build --compile --bytecode --sourcemap --no-compile-autoload-dotenv --no-compile-autoload-bunfig src/main.ts --outfile dist/codexin
+	$(BUN) build --compile --bytecode --sourcemap --no-compile-autoload-dotenv --no-compile-autoload-bunfig --define 'process.env.NODE_ENV="production"' src/main.ts --outfile dist/codexin
 	@rm -f dist/*.map
 
 # The Swagger UI test drives Debian's Chromium; install it when missing (CI and dev machines run as root).

@@ -32,7 +32,9 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   login: loginCommand,
   doctor: doctorCommand,
   version: async (argv) => {
-    if (argv.includes('--json')) process.stdout.write(JSON.stringify({ version: VERSION, bun: Bun.version }) + '\n');
+    if (argv.includes('--json')) {
+      process.stdout.write(JSON.stringify({ version: VERSION, bun: Bun.version, compiled: Bun.isStandaloneExecutable, node_env: process.env.NODE_ENV ?? null }) + '\n');
+    }
     else process.stdout.write(`codexin ${VERSION} (bun ${Bun.version})\n`);
     return 0;
   },
