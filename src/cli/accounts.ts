@@ -7,10 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, resolveConfig } from '../config';
 import { AccountStore, accountView } from '../store/accounts';
-import { closeDatabase } from '../store/db';
 import { AuthJsonError, parseAuthJson } from '../upstream/chatgpt/auth-json';
 import { parseCommandArgs, printResult } from './args';
-import { openDataDir } from './data-dir';
+import { withDataDir } from './data-dir';
 
 const USAGE = 'usage: codexin accounts import PATH [--label NAME] | accounts list [--json] | accounts remove ID';
 
@@ -43,8 +42,7 @@ export async function accountsCommand(argv: string[]): Promise<number> {
         if (error instanceof AuthJsonError) throw new ConfigError(`accounts import: ${path}: ${error.message}`);
         throw error;
       }
-      const db = openDataDir(config);
-      try {
+      return withDataDir(config, (db) => {
         const { record, created } = new AccountStore(db).upsert({ ...input, label: typeof values.label === 'string' ? values.label : undefined });
         printResult(json, { ...accountView(record), created }, () =>
           [
@@ -53,14 +51,11 @@ export async function accountsCommand(argv: string[]): Promise<number> {
             '(log the CLI in again, or give CodexIn its own login with "codexin login").',
           ].join('\n'),
         );
-      } finally {
-        closeDatabase(db);
-      }
-      return 0;
+        return 0;
+      });
     }
     case 'list': {
-      const db = openDataDir(config);
-      try {
+      return withDataDir(config, (db) => {
         const accounts = new AccountStore(db).list().map(accountView);
         const now = Date.now();
         printResult(json, accounts, () =>
@@ -79,25 +74,20 @@ export async function accountsCommand(argv: string[]): Promise<number> {
                 })
                 .join('\n'),
         );
-      } finally {
-        closeDatabase(db);
-      }
-      return 0;
+        return 0;
+      });
     }
     case 'remove': {
       const id = positionals[0];
       if (!id || positionals.length > 1) throw new ConfigError('accounts remove: give exactly one account id (see codexin accounts list)');
-      const db = openDataDir(config);
-      try {
+      return withDataDir(config, (db) => {
         if (!new AccountStore(db).remove(id)) {
           process.stderr.write(`codexin: no account with id ${id}\n`);
           return 1;
         }
         printResult(json, { id, removed: true }, () => `Removed ${id}.`);
-      } finally {
-        closeDatabase(db);
-      }
-      return 0;
+        return 0;
+      });
     }
     default:
       throw new ConfigError(sub ? `accounts: unknown subcommand "${sub}"; ${USAGE}` : USAGE);

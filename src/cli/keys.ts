@@ -1,9 +1,8 @@
 /** `codexin keys create|list|revoke`: manage API keys from the shell. */
 import { ConfigError, parseDuration, resolveConfig } from '../config';
 import { KeyStore, keyView, type KeyScope } from '../store/keys';
-import { closeDatabase } from '../store/db';
 import { parseCommandArgs, printResult } from './args';
-import { openDataDir } from './data-dir';
+import { withDataDir } from './data-dir';
 
 const USAGE =
   'usage: codexin keys create --name NAME [--advanced] [--admin] [--expires-in 30d] [--models a,b] [--rpm N] [--tokens-per-day N] [--tokens-per-week N] [--max-concurrent N] [--json] | keys list [--json] | keys revoke ID [--json]';
@@ -48,8 +47,7 @@ export async function keysCommand(argv: string[]): Promise<number> {
       const maxConcurrent = positiveInt('max-concurrent', values['max-concurrent']);
       const models = typeof values.models === 'string' ? values.models.split(',').map((m) => m.trim()).filter(Boolean) : null;
       if (models && models.length === 0) throw new ConfigError('--models: give at least one model id');
-      const db = openDataDir(config);
-      try {
+      return withDataDir(config, (db) => {
         const { record, secret } = new KeyStore(db).create({
           name: name.trim(),
           scopes,
@@ -63,14 +61,11 @@ export async function keysCommand(argv: string[]): Promise<number> {
         printResult(json, { ...keyView(record), key: secret }, () =>
           [`Created key ${record.id} (${record.name})${scopes.length ? ' with ' + scopes.join(', ') + ' access' : ''}.`, '', `  ${secret}`, '', 'Copy it now: it is shown only once.'].join('\n'),
         );
-      } finally {
-        closeDatabase(db);
-      }
-      return 0;
+        return 0;
+      });
     }
     case 'list': {
-      const db = openDataDir(config);
-      try {
+      return withDataDir(config, (db) => {
         const keys = new KeyStore(db).list().map(keyView);
         printResult(json, keys, () =>
           keys.length === 0
@@ -79,26 +74,21 @@ export async function keysCommand(argv: string[]): Promise<number> {
                 .map((k) => `${k.id}  ${k.prefix}…  ${k.name}  [${k.scopes.join(',') || 'basic'}]${k.revoked_at ? '  REVOKED' : k.expires_at && k.expires_at < Date.now() ? '  EXPIRED' : ''}`)
                 .join('\n'),
         );
-      } finally {
-        closeDatabase(db);
-      }
-      return 0;
+        return 0;
+      });
     }
     case 'revoke': {
       const id = positionals[0];
       if (!id || positionals.length > 1) throw new ConfigError('keys revoke: give exactly one key id (see codexin keys list)');
-      const db = openDataDir(config);
-      try {
+      return withDataDir(config, (db) => {
         const ok = new KeyStore(db).revoke(id);
         if (!ok) {
           process.stderr.write(`codexin: no key with id ${id}\n`);
           return 1;
         }
         printResult(json, { id, revoked: true }, () => `Revoked ${id}.`);
-      } finally {
-        closeDatabase(db);
-      }
-      return 0;
+        return 0;
+      });
     }
     default:
       throw new ConfigError(sub ? `keys: unknown subcommand "${sub}"; ${USAGE}` : USAGE);

@@ -1,11 +1,10 @@
 /** `codexin login`: ChatGPT device-code login; the new account is stored and owned by CodexIn. */
 import { ConfigError, resolveConfig } from '../config';
 import { AccountStore } from '../store/accounts';
-import { closeDatabase } from '../store/db';
 import { completeDeviceLogin, startDeviceLogin } from '../upstream/chatgpt/oauth';
 import { chatGptClaims } from '../upstream/chatgpt/jwt';
 import { parseCommandArgs, printResult } from './args';
-import { openDataDir } from './data-dir';
+import { withDataDir } from './data-dir';
 
 export async function loginCommand(argv: string[]): Promise<number> {
   const { values, positionals, configFlags } = parseCommandArgs(argv, { label: { type: 'string' } });
@@ -18,8 +17,7 @@ export async function loginCommand(argv: string[]): Promise<number> {
   const accessClaims = chatGptClaims(tokens.accessToken);
   const accountId = claims.accountId ?? accessClaims.accountId;
   if (!accountId) throw new Error('the login returned no ChatGPT account id');
-  const db = openDataDir(config);
-  try {
+  return withDataDir(config, (db) => {
     const { record, created } = new AccountStore(db).upsert({
       ...tokens,
       chatgptAccountId: accountId,
@@ -31,8 +29,6 @@ export async function loginCommand(argv: string[]): Promise<number> {
     printResult(values.json === true, { id: record.id, chatgpt_account_id: record.chatgptAccountId, email: record.email, plan: record.plan, created }, () =>
       `Logged in: account ${record.id} (${record.email ?? accountId}, plan ${record.plan ?? 'unknown'}).`,
     );
-  } finally {
-    closeDatabase(db);
-  }
-  return 0;
+    return 0;
+  });
 }

@@ -58,16 +58,6 @@ export class UsageStore {
       .get({ key: keyId, since }) as UsageTotals;
   }
 
-  totalsForAccount(accountId: string, since = 0): UsageTotals {
-    return this.db
-      .query(
-        `SELECT count(*) AS requests, coalesce(sum(input_tokens),0) AS input_tokens, coalesce(sum(cached_tokens),0) AS cached_tokens,
-                coalesce(sum(output_tokens),0) AS output_tokens, coalesce(sum(reasoning_tokens),0) AS reasoning_tokens
-         FROM usage WHERE account_id = $account AND at >= $since`,
-      )
-      .get({ account: accountId, since }) as UsageTotals;
-  }
-
   /** Input + output tokens the key used since `since` (quota accounting). */
   tokensForKey(keyId: string, since: number): number {
     return (this.db.query('SELECT coalesce(sum(input_tokens + output_tokens), 0) AS n FROM usage WHERE key_id = $key AND at >= $since').get({ key: keyId, since }) as { n: number }).n;
