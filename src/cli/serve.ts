@@ -89,7 +89,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`;
   process.stdout.write(`CodexIn ${VERSION} listening on ${url} (upstream: ${config.upstream}${built.simulated ? ' = SIMULATOR, canned replies' : ''}, data: ${config.dataDir})\n`);
-  logger.info('listening', { url, upstream: config.upstream });
+  logger.info('listening', { url, upstream: config.upstream, max_concurrent_upstream_requests: limiter.capacity.limit });
 
   const signal = await stopRequested;
   logger.info('shutting down', { signal });

@@ -9,6 +9,7 @@
 import { ApiError } from '../openai/api-error';
 import type { KeyRecord } from '../store/keys';
 import type { UsageStore } from '../store/usage';
+import { UpstreamCapacity } from './capacity';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -44,7 +45,11 @@ export class KeyLimiter {
   private readonly recent = new Map<string, number[]>();
   private readonly inflight = new Map<string, number>();
 
-  constructor(private readonly usage: UsageStore) {}
+  constructor(
+    private readonly usage: UsageStore,
+    /** The process-wide cap on upstream calls, checked after the key's own limits. */
+    readonly capacity: UpstreamCapacity = new UpstreamCapacity(),
+  ) {}
 
   activeFor(keyId: string): number {
     return this.inflight.get(keyId) ?? 0;
@@ -99,6 +104,7 @@ export class KeyLimiter {
       throw limited(`This key may run ${key.maxConcurrent} request(s) at once; wait for one to finish.`, 'concurrency_limit_exceeded', 1000);
     }
 
+    const releaseSlot = this.capacity.acquire();
     window?.push(now);
     this.inflight.set(key.id, this.activeFor(key.id) + 1);
     let released = false;
@@ -107,6 +113,7 @@ export class KeyLimiter {
       release: () => {
         if (released) return;
         released = true;
+        releaseSlot();
         const left = this.activeFor(key.id) - 1;
         if (left > 0) this.inflight.set(key.id, left);
         else this.inflight.delete(key.id);

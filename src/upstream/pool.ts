@@ -7,10 +7,14 @@
 import type { AccountRecord, AccountStore } from '../store/accounts';
 
 const AFFINITY_LIMIT = 10_000;
+// "Last used" drives the least-recently-used choice from memory; the database copy
+// (shown in accounts list) is refreshed at most this often, off the hot path.
+const PERSIST_LAST_USED_MS = 30_000;
 
 export class AccountPool {
   // Insertion-ordered: the oldest entry is evicted first.
   private readonly affinity = new Map<string, string>();
+  private readonly lastUsed = new Map<string, number>();
 
   constructor(private readonly accounts: AccountStore) {}
 
@@ -24,9 +28,12 @@ export class AccountPool {
     if (candidates.length === 0) return null;
     const preferred = this.affinity.get(affinityKey);
     const sticky = preferred ? candidates.find((a) => a.id === preferred) : undefined;
-    const chosen = sticky ?? candidates.reduce((best, a) => ((a.lastUsedAt ?? 0) < (best.lastUsedAt ?? 0) ? a : best));
+    const usedAt = (a: AccountRecord) => this.lastUsed.get(a.id) ?? a.lastUsedAt ?? 0;
+    const chosen = sticky ?? candidates.reduce((best, a) => (usedAt(a) < usedAt(best) ? a : best));
     this.remember(affinityKey, chosen.id);
-    this.accounts.markUsed(chosen.id, now);
+    const previous = usedAt(chosen);
+    this.lastUsed.set(chosen.id, now);
+    if (now - previous >= PERSIST_LAST_USED_MS || chosen.lastUsedAt === null) this.accounts.markUsed(chosen.id, now);
     return chosen;
   }
 

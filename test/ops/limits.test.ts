@@ -110,3 +110,34 @@ describe('per-key limits', () => {
     expect((await gw.call('/v1/chat/completions', { key, method: 'POST', json: { model: 'gpt-5.5', messages: [{ role: 'user', content: 'hi' }] } })).status).toBe(429);
   });
 });
+
+describe('process-wide upstream capacity', () => {
+  test('past the fetch limit a request gets 503 at once instead of hanging, and the slot comes back', async () => {
+    const { KeyLimiter } = await import('../../src/service/limits');
+    const { UpstreamCapacity, fetchLimitFromEnv } = await import('../../src/service/capacity');
+    expect(fetchLimitFromEnv({})).toBe(256);
+    expect(fetchLimitFromEnv({ BUN_CONFIG_MAX_HTTP_REQUESTS: '65535' })).toBe(65535);
+    expect(fetchLimitFromEnv({ BUN_CONFIG_MAX_HTTP_REQUESTS: 'lots' })).toBe(256);
+    const limiter = new KeyLimiter(gw.usage, new UpstreamCapacity(10));
+    expect(limiter.capacity.limit).toBe(2);
+    const key = gw.keys.create({ name: 'no limits' }).record;
+    const a = limiter.admit(key);
+    const b = limiter.admit(key);
+    let error: unknown;
+    try {
+      limiter.admit(key);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ status: 503, code: 'server_at_capacity' });
+    expect((error as { message: string }).message).toContain('BUN_CONFIG_MAX_HTTP_REQUESTS');
+    // A refused request holds nothing: the key's own concurrency count is unchanged.
+    expect(limiter.activeFor(key.id)).toBe(2);
+    a.release();
+    a.release();
+    expect(limiter.capacity.active).toBe(1);
+    limiter.admit(key).release();
+    b.release();
+    expect(limiter.capacity.active).toBe(0);
+  });
+});

@@ -47,6 +47,7 @@ function quotaHeaders(headers: Headers): Record<string, string> | null {
 export class ChatGptUpstream implements Upstream {
   readonly kind = 'chatgpt' as const;
   private readonly fetchImpl: typeof fetch;
+  private readonly savedQuota = new Map<string, { usage: string; at: number }>();
 
   constructor(private readonly deps: ChatGptUpstreamDeps) {
     this.fetchImpl = deps.fetchImpl ?? fetch;
@@ -145,7 +146,7 @@ export class ChatGptUpstream implements Upstream {
       }
       this.deps.onUpstreamResponse?.(account.id, response.status);
       const quota = quotaHeaders(response.headers);
-      if (quota) this.deps.accounts.saveQuota(account.id, quota);
+      if (quota) this.rememberQuota(account.id, quota);
       if (response.ok) return { response, account };
 
       const text = await response.text();
@@ -163,6 +164,19 @@ export class ChatGptUpstream implements Upstream {
       }
       throw mapUpstreamError(response.status, text, response.headers);
     }
+  }
+
+  /** Writes an account's quota snapshot only when a usage figure moved, or every 30 s: not once per request. */
+  private rememberQuota(accountId: string, quota: Record<string, string>): void {
+    const usage = Object.entries(quota)
+      .filter(([name]) => name.endsWith('used-percent') || name.includes('credits'))
+      .sort()
+      .join('|');
+    const last = this.savedQuota.get(accountId);
+    const now = Date.now();
+    if (last && last.usage === usage && now - last.at < 30_000) return;
+    this.savedQuota.set(accountId, { usage, at: now });
+    this.deps.accounts.saveQuota(accountId, quota);
   }
 
   private post(path: string, payload: string, account: AccountRecord, ctx: UpstreamCallContext, sessionId: string, accept: string): Promise<Response> {
