@@ -22,6 +22,8 @@ export interface Config {
   maxBodyBytes: number;
   /** Largest accepted uploaded file (POST /v1/files); larger is a 413. */
   maxFileBytes: number;
+  /** How long to wait for the upstream's response headers. */
+  upstreamTimeoutMs: number;
   /** A bearer token that may read /metrics without an admin key (for a Prometheus scraper). */
   metricsToken: string | null;
 }
@@ -99,6 +101,7 @@ export function resolveConfig(flags: ConfigFlags, env: Record<string, string | u
     maxBodyBytes: parseInteger('max-body-bytes', env.CODEXIN_MAX_BODY_BYTES ?? String(64 * 1024 * 1024), 1024, 2 ** 31),
     // Uploads are buffered in memory; 512 MiB is also the ChatGPT file service's limit.
     maxFileBytes: parseInteger('max-file-bytes', env.CODEXIN_MAX_FILE_BYTES ?? String(100 * 1024 * 1024), 1, 512 * 1024 * 1024),
+    upstreamTimeoutMs: parseInteger('upstream-timeout-ms', env.CODEXIN_UPSTREAM_TIMEOUT_MS ?? '120000', 100, 3_600_000),
     metricsToken: env.CODEXIN_METRICS_TOKEN ? env.CODEXIN_METRICS_TOKEN : null,
   };
 }

@@ -57,7 +57,7 @@ export async function buildUpstream(
     const apiKey = env.OPENAI_API_KEY;
     if (!apiKey) throw new ConfigError('--upstream openai needs OPENAI_API_KEY in the environment');
     return {
-      upstream: new OpenAiUpstream(config.upstreamUrl, apiKey),
+      upstream: new OpenAiUpstream(config.upstreamUrl, apiKey, config.upstreamTimeoutMs),
       assets: new OpenAiAssets(config.upstreamUrl, apiKey),
       readiness: () => ({ ready: true, kind: 'openai', accounts: { total: 0, active: 0, needs_login: 0, cooling_down: 0, disabled: 0 } }),
       simulated: false,
@@ -87,6 +87,7 @@ export async function buildUpstream(
       pool,
       tokens,
       logger,
+      headerTimeoutMs: config.upstreamTimeoutMs,
       onUpstreamResponse: (account, status) => metrics.upstream.inc({ account, status: String(status) }),
     }),
     assets: new ChatGptAssets({ baseUrl, accounts, pool, tokens, logger }),

@@ -77,6 +77,7 @@ export async function startGateway(opts: { accounts?: number; accessTtlSeconds?:
     pool,
     tokens,
     logger,
+    headerTimeoutMs: config.upstreamTimeoutMs,
     onUpstreamResponse: (account, status) => observer.metrics.upstream.inc({ account, status: String(status) }),
   });
   const assets = new ChatGptAssets({ baseUrl: config.upstreamUrl, accounts, pool, tokens, logger });

@@ -15,6 +15,9 @@ import { RefreshError } from './oauth';
 import { chatGptHeaders, toChatGptRequest, CODEX_CLIENT_VERSION } from './request';
 import { mapUpstreamError, retryAfterHeaders, usageLimitOf } from './errors';
 import { parseResponseEvents } from '../../stream/sse-parse';
+import { fetchWithHeaderDeadline, UpstreamTimeout } from '../header-deadline';
+
+const DEFAULT_HEADER_TIMEOUT_MS = 120_000;
 
 const MAX_TRANSIENT_RETRIES = 2;
 const BACKOFF_MS = 250;
@@ -27,6 +30,8 @@ export interface ChatGptUpstreamDeps {
   pool: AccountPool;
   tokens: TokenManager;
   logger: Logger;
+  /** How long to wait for the upstream's response headers before giving up (default 120 s). */
+  headerTimeoutMs?: number;
   /** Told about every upstream HTTP answer, for per-account status metrics. */
   onUpstreamResponse?: (accountId: string, status: number) => void;
   fetchImpl?: typeof fetch;
@@ -132,6 +137,10 @@ export class ChatGptUpstream implements Upstream {
         }
       } catch (error) {
         if (ctx.signal.aborted) throw new ApiError(499, 'request_cancelled', 'The client closed the request.');
+        if (error instanceof UpstreamTimeout) {
+          this.deps.logger.warn('upstream timed out', { account_id: account.id, after_ms: error.afterMs });
+          throw new ApiError(504, 'upstream_error', `The upstream did not answer within ${Math.round(error.afterMs / 1000)} s; retry shortly.`, { code: 'upstream_timeout' });
+        }
         if (error instanceof RefreshError) {
           tried.add(account.id);
           lastError = this.refreshFailure(error);
@@ -187,7 +196,7 @@ export class ChatGptUpstream implements Upstream {
       forward: ctx.forwardHeaders,
     });
     headers.accept = accept;
-    return this.fetchImpl(`${this.deps.baseUrl}${path}`, { method: 'POST', headers, body: payload, signal: ctx.signal });
+    return fetchWithHeaderDeadline(this.fetchImpl, `${this.deps.baseUrl}${path}`, { method: 'POST', headers, body: payload }, ctx.signal, this.deps.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS);
   }
 
   private refreshFailure(error: unknown): ApiError {

@@ -8,6 +8,7 @@ import type { ResponseItem, ResponsesRequest } from '../../openai/responses-type
 import type { Upstream, UpstreamCallContext, UpstreamStream } from '../types';
 import { parseResponseEvents } from '../../stream/sse-parse';
 import { retryAfterHeaders } from '../chatgpt/errors';
+import { fetchWithHeaderDeadline, UpstreamTimeout } from '../header-deadline';
 
 export class OpenAiUpstream implements Upstream {
   readonly kind = 'openai' as const;
@@ -15,6 +16,7 @@ export class OpenAiUpstream implements Upstream {
   constructor(
     private readonly baseUrl: string,
     private readonly apiKey: string,
+    private readonly headerTimeoutMs = 120_000,
     private readonly fetchImpl: typeof fetch = fetch,
   ) {}
 
@@ -32,14 +34,18 @@ export class OpenAiUpstream implements Upstream {
   private async post(path: string, body: unknown, ctx: UpstreamCallContext, accept: string): Promise<Response> {
     let response: Response;
     try {
-      response = await this.fetchImpl(`${this.baseUrl}${path}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${this.apiKey}`, 'content-type': 'application/json', accept, 'x-client-request-id': ctx.requestId },
-        body: JSON.stringify(body),
-        signal: ctx.signal,
-      });
+      response = await fetchWithHeaderDeadline(
+        this.fetchImpl,
+        `${this.baseUrl}${path}`,
+        { method: 'POST', headers: { authorization: `Bearer ${this.apiKey}`, 'content-type': 'application/json', accept, 'x-client-request-id': ctx.requestId }, body: JSON.stringify(body) },
+        ctx.signal,
+        this.headerTimeoutMs,
+      );
     } catch (error) {
       if (ctx.signal.aborted) throw new ApiError(499, 'request_cancelled', 'The client closed the request.');
+      if (error instanceof UpstreamTimeout) {
+        throw new ApiError(504, 'upstream_error', `The upstream did not answer within ${Math.round(error.afterMs / 1000)} s; retry shortly.`, { code: 'upstream_timeout' });
+      }
       throw new ApiError(502, 'upstream_error', `The upstream could not be reached: ${(error as Error).message}`, { code: 'upstream_unreachable' });
     }
     if (response.ok) return response;
