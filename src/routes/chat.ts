@@ -51,7 +51,9 @@ export function chatRoutes(auth: ReturnType<typeof authPlugin>, deps: ResponsesR
           forwardHeaders: forwardableHeaders(Object.fromEntries(request.headers)),
         });
         const headers: Record<string, string> = { ...started.headers, 'x-request-id': requestId };
-        if (ignoredParams.length) headers['x-codexin-ignored-params'] = ignoredParams.join(', ');
+        // The chat translation's drops plus any the upstream adapter made itself.
+        const ignored = [...new Set([...ignoredParams, ...(started.headers['x-codexin-ignored-params']?.split(', ') ?? [])])];
+        if (ignored.length) headers['x-codexin-ignored-params'] = ignored.join(', ');
         if (raw.stream === true) {
           const includeUsage = (raw.stream_options as { include_usage?: boolean } | null | undefined)?.include_usage === true;
           const chunks = chatChunksFromEvents(started.events, { model: started.model, includeUsage });

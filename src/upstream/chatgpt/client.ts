@@ -59,10 +59,11 @@ export class ChatGptUpstream implements Upstream {
   }
 
   async createResponse(request: ResponsesRequest, ctx: UpstreamCallContext): Promise<UpstreamStream> {
-    const { body, promptCacheKey } = toChatGptRequest(request, ctx.keyId);
+    const { body, promptCacheKey, dropped } = toChatGptRequest(request, ctx.keyId);
     const { response, account } = await this.send('/codex/responses', body, ctx, promptCacheKey);
     if (!response.body) throw new ApiError(502, 'upstream_error', 'The upstream answered with an empty body.', { code: 'upstream_error' });
-    const headers: Record<string, string> = {};
+    // Parameters the backend would reject are dropped on purpose: say so.
+    const headers: Record<string, string> = dropped.length ? { 'x-codexin-ignored-params': dropped.join(', ') } : {};
     for (const name of CLIENT_HEADERS) {
       const v = response.headers.get(name);
       if (v) headers[name] = v;

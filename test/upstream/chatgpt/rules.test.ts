@@ -85,6 +85,8 @@ describe('each upstream rule: the simulator rejects the violation, CodexIn never
       const res = await gw.call('/v1/responses', { key, method: 'POST', json: { model: 'gpt-5.5', input: 'x', [name]: value } });
       expect(res.status).toBe(200);
       expect(gw.sim.requests.at(-1)!.body as Record<string, unknown>).not.toHaveProperty(name);
+      // Dropped on purpose, and said so.
+      expect(res.headers.get('x-codexin-ignored-params')?.split(', ')).toContain(name);
     });
   }
 
