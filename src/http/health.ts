@@ -12,6 +12,14 @@ export interface UpstreamReadiness {
   message?: string;
 }
 
+const AccountCounts = t.Object({ total: t.Number(), active: t.Number(), needs_login: t.Number(), cooling_down: t.Number(), disabled: t.Number() });
+
+const ReadinessSchema = t.Object({
+  status: t.UnionEnum(['ready', 'not_ready']),
+  database: t.Boolean(),
+  upstream: t.Object({ ready: t.Boolean(), kind: t.String(), accounts: AccountCounts, message: t.Optional(t.String()) }),
+});
+
 export function healthPlugin(db: Db, upstreamReadiness: () => UpstreamReadiness) {
   return new Elysia({ name: 'codexin.health', detail: { tags: ['Health'] } })
     .get('/healthz', () => ({ status: 'ok' as const }), {
@@ -32,6 +40,7 @@ export function healthPlugin(db: Db, upstreamReadiness: () => UpstreamReadiness)
         return status(ready ? 200 : 503, { status: ready ? ('ready' as const) : ('not_ready' as const), database, upstream });
       },
       {
+        response: { 200: ReadinessSchema, 503: ReadinessSchema },
         detail: { summary: 'Readiness: database open and an upstream account usable' },
       },
     );

@@ -56,6 +56,32 @@ const KeyPatchSchema = t.Object({
   ...limitFields,
 });
 
+const UsageTotalsSchema = t.Object({ requests: t.Number(), input_tokens: t.Number(), cached_tokens: t.Number(), output_tokens: t.Number(), reasoning_tokens: t.Number() });
+const KeyWithUsageSchema = t.Composite([KeyViewSchema, t.Object({ usage: UsageTotalsSchema, active_requests: t.Number() })]);
+const AccountViewSchema = t.Object({
+  id: t.String(),
+  label: t.String(),
+  chatgpt_account_id: t.String(),
+  email: nullable(t.String()),
+  plan: nullable(t.String()),
+  status: t.UnionEnum(['active', 'needs_login', 'disabled']),
+  status_message: nullable(t.String()),
+  access_expires_at: nullable(t.Number()),
+  last_refresh_at: nullable(t.Number()),
+  cooldown_until: nullable(t.Number()),
+  last_used_at: nullable(t.Number()),
+  quota: nullable(t.Record(t.String(), t.String(), { description: 'The x-codex-* quota headers last seen from the upstream' })),
+});
+const ModelViewSchema = t.Object({
+  id: t.String(),
+  upstream_slug: t.String(),
+  display_name: t.String(),
+  context_window: t.Number(),
+  default_reasoning_effort: nullable(t.String()),
+  enabled: t.Boolean(),
+});
+const list = <T extends Parameters<typeof t.Array>[0]>(item: T) => t.Object({ object: t.Literal('list'), data: t.Array(item) });
+
 function modelView(m: ModelRecord) {
   return { id: m.id, upstream_slug: m.upstreamSlug, display_name: m.displayName, context_window: m.contextWindow, default_reasoning_effort: m.defaultReasoningEffort, enabled: m.enabled };
 }
@@ -118,6 +144,7 @@ export function adminRoutes(auth: ReturnType<typeof authPlugin>, deps: AdminDeps
       .get('/keys/:id', ({ params }) => withUsage(params.id), {
         auth: 'admin',
         params: t.Object({ id: t.String() }),
+        response: { 200: KeyWithUsageSchema, ...errors },
         detail: { summary: 'Get a key with its usage since the last reset' },
       })
       .patch(
@@ -140,6 +167,7 @@ export function adminRoutes(auth: ReturnType<typeof authPlugin>, deps: AdminDeps
           parse: json,
           params: t.Object({ id: t.String() }),
           body: KeyPatchSchema,
+          response: { 200: KeyWithUsageSchema, ...errors },
           detail: { summary: 'Update a key: scopes (advanced/admin), limits, expiry', description: 'Fields left out are unchanged; null clears a limit.' },
         },
       )
@@ -149,7 +177,7 @@ export function adminRoutes(auth: ReturnType<typeof authPlugin>, deps: AdminDeps
           if (!deps.keys.resetUsage(params.id)) throw notFound('key', params.id);
           return withUsage(params.id);
         },
-        { auth: 'admin', params: t.Object({ id: t.String() }), detail: { summary: 'Restart the token quotas of a key from zero (history is kept)' } },
+        { auth: 'admin', params: t.Object({ id: t.String() }), response: { 200: KeyWithUsageSchema, ...errors }, detail: { summary: 'Restart the token quotas of a key from zero (history is kept)' } },
       )
       .delete(
         '/keys/:id',
@@ -167,6 +195,7 @@ export function adminRoutes(auth: ReturnType<typeof authPlugin>, deps: AdminDeps
       // Accounts
       .get('/accounts', () => ({ object: 'list' as const, data: deps.accounts.list().map(accountView) }), {
         auth: 'admin',
+        response: { 200: list(AccountViewSchema), ...authErrorResponses },
         detail: { summary: 'List ChatGPT accounts with their state and upstream quota (no tokens)' },
       })
       .post(
@@ -181,6 +210,7 @@ export function adminRoutes(auth: ReturnType<typeof authPlugin>, deps: AdminDeps
         {
           auth: 'admin',
           params: t.Object({ id: t.String(), action: t.UnionEnum(['disable', 'enable']) }),
+          response: { 200: AccountViewSchema, ...errors },
           detail: { summary: 'Disable an account (it gets no traffic) or enable it again' },
         },
       )
@@ -190,7 +220,12 @@ export function adminRoutes(auth: ReturnType<typeof authPlugin>, deps: AdminDeps
           if (!deps.accounts.remove(params.id)) throw notFound('account', params.id);
           return { id: params.id, object: 'account' as const, deleted: true };
         },
-        { auth: 'admin', params: t.Object({ id: t.String() }), detail: { summary: 'Remove an account and its tokens' } },
+        {
+          auth: 'admin',
+          params: t.Object({ id: t.String() }),
+          response: { 200: t.Object({ id: t.String(), object: t.Literal('account'), deleted: t.Boolean() }), ...errors },
+          detail: { summary: 'Remove an account and its tokens' },
+        },
       )
       // Usage
       .get(
@@ -207,12 +242,22 @@ export function adminRoutes(auth: ReturnType<typeof authPlugin>, deps: AdminDeps
             id: t.Optional(t.String({ description: 'Only this key or account' })),
             days: t.Optional(t.Numeric({ minimum: 1, maximum: 366 })),
           }),
+          response: {
+            200: t.Object({
+              object: t.Literal('list'),
+              group: t.UnionEnum(['key', 'account']),
+              days: t.Number(),
+              data: t.Array(t.Composite([UsageTotalsSchema, t.Object({ day: t.String({ description: 'UTC day, YYYY-MM-DD' }), id: nullable(t.String()) })])),
+            }),
+            ...errors,
+          },
           detail: { summary: 'Usage per UTC day, per key or per account, tokens by kind' },
         },
       )
       // Models
       .get('/models', () => ({ object: 'list' as const, data: deps.models.listAll().map(modelView) }), {
         auth: 'admin',
+        response: { 200: list(ModelViewSchema), ...authErrorResponses },
         detail: { summary: 'The whole model catalog, disabled models included' },
       })
       .patch(
@@ -222,7 +267,14 @@ export function adminRoutes(auth: ReturnType<typeof authPlugin>, deps: AdminDeps
           if (!model) throw notFound('model', params.id);
           return modelView(model);
         },
-        { auth: 'admin', parse: json, params: t.Object({ id: t.String() }), body: t.Object({ enabled: t.Boolean() }), detail: { summary: 'Enable or disable a model' } },
+        {
+          auth: 'admin',
+          parse: json,
+          params: t.Object({ id: t.String() }),
+          body: t.Object({ enabled: t.Boolean() }),
+          response: { 200: ModelViewSchema, ...errors },
+          detail: { summary: 'Enable or disable a model' },
+        },
       )
       .post(
         '/models/refresh',
@@ -234,7 +286,11 @@ export function adminRoutes(auth: ReturnType<typeof authPlugin>, deps: AdminDeps
           const result = deps.models.mergeCatalog(listed);
           return { ...result, data: deps.models.listAll().map(modelView) };
         },
-        { auth: 'admin', detail: { summary: 'Refresh the catalog from the upstream (/codex/models)', description: 'New models are added enabled; existing ones get fresh metadata.' } },
+        {
+          auth: 'admin',
+          response: { 200: t.Object({ added: t.Array(t.String()), updated: t.Array(t.String()), data: t.Array(ModelViewSchema) }), 501: ErrorEnvelopeSchema, ...errors },
+          detail: { summary: 'Refresh the catalog from the upstream (/codex/models)', description: 'New models are added enabled; existing ones get fresh metadata.' },
+        },
       )
   );
 }

@@ -2,7 +2,7 @@
  * GET /v1/me: what a key holder may know about their own key: limits, usage,
  * and ready-to-paste client configuration. Never the secret (we don't have it).
  */
-import { Elysia } from 'elysia';
+import { Elysia, t } from 'elysia';
 import { authErrorResponses } from '../openai/schemas';
 import type { authPlugin } from '../http/auth';
 import { keyView } from '../store/keys';
@@ -11,6 +11,28 @@ import type { ModelStore } from '../store/models';
 import type { KeyLimiter } from '../service/limits';
 
 const DAY = 86_400_000;
+
+const nullableNumber = t.Union([t.Number(), t.Null()]);
+const Totals = t.Object({ requests: t.Number(), input_tokens: t.Number(), cached_tokens: t.Number(), output_tokens: t.Number(), reasoning_tokens: t.Number() });
+const MeSchema = t.Object(
+  {
+    object: t.Literal('key'),
+    id: t.String(),
+    name: t.String(),
+    prefix: t.String(),
+    scopes: t.Array(t.String()),
+    expires_at: nullableNumber,
+    rpm: nullableNumber,
+    token_quota_daily: nullableNumber,
+    token_quota_weekly: nullableNumber,
+    max_concurrent: nullableNumber,
+    models: t.Union([t.Array(t.String()), t.Null()]),
+    active_requests: t.Number(),
+    usage: t.Object({ today: Totals, this_week: Totals, total: Totals }),
+    client_config: t.Object({ base_url: t.String(), codex_config_toml: t.String(), env: t.Record(t.String(), t.String()) }),
+  },
+  { additionalProperties: true },
+);
 
 /** The base URL the caller used to reach us, so the snippets work as pasted (behind a proxy, X-Forwarded-* win). */
 function publicBaseUrl(request: Request): string {
@@ -58,7 +80,7 @@ export function meRoutes(auth: ReturnType<typeof authPlugin>, deps: { usage: Usa
     },
     {
       auth: 'any',
-      response: { ...authErrorResponses },
+      response: { 200: MeSchema, ...authErrorResponses },
       detail: { summary: "The caller's own key: limits, usage, and client configuration to paste" },
     },
   );

@@ -22,6 +22,16 @@ export function metricsRoutes(deps: { keys: KeyStore; metrics: Metrics; metricsT
       if (!(deps.metricsToken && presented && sameSecret(presented, deps.metricsToken))) authenticate(deps.keys, headers, 'admin');
       return new Response(await deps.metrics.registry.metrics(), { headers: { 'content-type': deps.metrics.registry.contentType } });
     },
-    { detail: { summary: 'Prometheus metrics (admin key or CODEXIN_METRICS_TOKEN)', security: [{ bearerAuth: [] }] } },
+    {
+      detail: {
+        summary: 'Prometheus metrics (admin key or CODEXIN_METRICS_TOKEN)',
+        security: [{ bearerAuth: [] }],
+        responses: {
+          200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } },
+          401: { description: 'Missing or invalid key' },
+          403: { description: 'Not an admin key' },
+        },
+      },
+    },
   );
 }
