@@ -62,6 +62,7 @@ export function createApp(deps: AppDeps) {
     limiter: deps.limiter,
     observer: deps.observer,
     fileInputs: deps.files,
+    upstreamIdleMs: deps.config.upstreamIdleMs,
     keepaliveMs: deps.config.keepaliveMs,
     maxBodyBytes: deps.config.maxBodyBytes,
   };

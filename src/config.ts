@@ -24,6 +24,8 @@ export interface Config {
   maxFileBytes: number;
   /** How long to wait for the upstream's response headers. */
   upstreamTimeoutMs: number;
+  /** How long an upstream stream may stay silent before it is ended with an error. */
+  upstreamIdleMs: number;
   /** A bearer token that may read /metrics without an admin key (for a Prometheus scraper). */
   metricsToken: string | null;
 }
@@ -102,6 +104,7 @@ export function resolveConfig(flags: ConfigFlags, env: Record<string, string | u
     // Uploads are buffered in memory; 512 MiB is also the ChatGPT file service's limit.
     maxFileBytes: parseInteger('max-file-bytes', env.CODEXIN_MAX_FILE_BYTES ?? String(100 * 1024 * 1024), 1, 512 * 1024 * 1024),
     upstreamTimeoutMs: parseInteger('upstream-timeout-ms', env.CODEXIN_UPSTREAM_TIMEOUT_MS ?? '120000', 100, 3_600_000),
+    upstreamIdleMs: parseInteger('upstream-idle-ms', env.CODEXIN_UPSTREAM_IDLE_MS ?? '300000', 100, 86_400_000),
     metricsToken: env.CODEXIN_METRICS_TOKEN ? env.CODEXIN_METRICS_TOKEN : null,
   };
 }

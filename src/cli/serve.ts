@@ -78,7 +78,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     simulated: built.simulated,
   });
 
-  const socket = createResponsesSocket({ upstream: built.upstream, models, usage, limiter, observer, keys, fileInputs: files });
+  const socket = createResponsesSocket({ upstream: built.upstream, models, usage, limiter, observer, keys, fileInputs: files, upstreamIdleMs: config.upstreamIdleMs });
   let server;
   try {
     server = listen(app, socket, { hostname: config.host, port: config.port, maxRequestBodySize: requestBodyLimit(config) });

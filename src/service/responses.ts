@@ -15,6 +15,9 @@ import type { KeyLimiter } from './limits';
 import type { Observer } from '../observe/observer';
 import { serverTiming, type RequestTrace } from '../observe/trace';
 import { normalizeEvents } from '../stream/normalize';
+import { withIdleLimit } from '../stream/idle-limit';
+
+const DEFAULT_UPSTREAM_IDLE_MS = 300_000;
 import { resolveFileInputs, type FileInputSource } from './file-inputs';
 
 export interface ResponsesServiceDeps {
@@ -23,6 +26,8 @@ export interface ResponsesServiceDeps {
   usage: UsageStore;
   limiter: KeyLimiter;
   observer: Observer;
+  /** A stream whose upstream sends nothing for this long is ended with an error (default 5 min, Codex's own idle limit). */
+  upstreamIdleMs?: number;
   /** Uploaded files: `file_id` references in the input are inlined from here. */
   fileInputs?: FileInputSource;
 }
@@ -142,7 +147,7 @@ export async function startResponse(deps: ResponsesServiceDeps, call: ResponseCa
   trace.accountId = upstream.accountId;
   trace.ttfbMs = performance.now() - trace.start;
   return {
-    events: metered(normalizeEvents(upstream.events, { model: model.id, requestMeta: echoedFields(call.request) }), finish),
+    events: metered(normalizeEvents(withIdleLimit(upstream.events, deps.upstreamIdleMs ?? DEFAULT_UPSTREAM_IDLE_MS), { model: model.id, requestMeta: echoedFields(call.request) }), finish),
     headers: { ...upstream.headers, ...admission.headers, 'server-timing': serverTiming(trace) },
     model: model.id,
     finish,

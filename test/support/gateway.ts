@@ -111,7 +111,7 @@ export async function startGateway(opts: { accounts?: number; accessTtlSeconds?:
     },
     listen() {
       if (!server) {
-        const socket = createResponsesSocket({ upstream, models, usage, limiter, observer, keys, fileInputs: files });
+        const socket = createResponsesSocket({ upstream, models, usage, limiter, observer, keys, fileInputs: files, upstreamIdleMs: config.upstreamIdleMs });
         server = listenHttp(app, socket, { hostname: '127.0.0.1', port: 0, maxRequestBodySize: requestBodyLimit(config) });
       }
       return `http://127.0.0.1:${server.port}`;
