@@ -2,12 +2,18 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeDatabase, openDatabase, type Db } from '../store/db';
-import type { Config } from '../config';
+import { ConfigError, type Config } from '../config';
 
 export function openDataDir(config: Config): Db {
   if (config.dataDir === ':memory:') return openDatabase(':memory:');
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  return openDatabase(join(config.dataDir, 'codexin.db'));
+  const file = join(config.dataDir, 'codexin.db');
+  try {
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    return openDatabase(file);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new ConfigError(`--data-dir: cannot use ${config.dataDir} (${reason}); give a writable directory`);
+  }
 }
 
 /** Runs one command's work against the data dir's database, closing it however the work ends. */

@@ -282,6 +282,16 @@ describe.each([
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain('abc');
   });
+
+  test('an unusable --data-dir (a file) → exit 2 with one line naming it', async () => {
+    const file = join(makeTempDir('data'), 'not-a-dir');
+    await Bun.write(file, 'x');
+    const r = await cli(['keys', 'list', '--data-dir', file], { timeoutMs: 10_000 });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('--data-dir');
+    expect(r.stderr).toContain(file);
+  });
 });
 
 describe('env twins (compiled binary)', () => {
