@@ -21,16 +21,8 @@ export interface FileRecord {
   upstreamFileId: string | null;
 }
 
-export interface NewFile {
-  keyId: string;
-  filename: string;
-  purpose: string;
-  bytes: number;
-  sha256: string;
-  mime: string;
-  expiresAt?: number | null;
-  upstreamFileId?: string | null;
-}
+/** A file to record: the store assigns the id and creation time. */
+export type NewFile = Omit<FileRecord, 'id' | 'createdAt' | 'expiresAt' | 'upstreamFileId'> & Partial<Pick<FileRecord, 'expiresAt' | 'upstreamFileId'>>;
 
 export interface ListFilesQuery {
   purpose?: string;
