@@ -28,7 +28,19 @@ export interface Config {
   upstreamIdleMs: number;
   /** A bearer token that may read /metrics without an admin key (for a Prometheus scraper). */
   metricsToken: string | null;
+  /** Where the key that seals OAuth tokens at rest comes from. */
+  secretKey: SecretKeySource;
 }
+
+/**
+ * The token-sealing key: given inline (CODEXIN_SECRET_KEY), read from a file the
+ * operator names (never created for them), or the data dir's own `secret.key`,
+ * generated on first use. An in-memory data dir gets a random key for its lifetime.
+ */
+export type SecretKeySource =
+  | { kind: 'inline'; text: string }
+  | { kind: 'file'; path: string; generate: boolean }
+  | { kind: 'ephemeral' };
 
 /** A bad flag or value: the CLI prints the message on one line and exits 2. */
 export class ConfigError extends Error {
@@ -44,9 +56,10 @@ export interface ConfigFlags {
   'upstream-url'?: string;
   'auth-url'?: string;
   'log-level'?: string;
+  'secret-key-file'?: string;
 }
 
-export const CONFIG_FLAG_NAMES = ['host', 'port', 'data-dir', 'upstream', 'upstream-url', 'auth-url', 'log-level'] as const;
+export const CONFIG_FLAG_NAMES = ['host', 'port', 'data-dir', 'upstream', 'upstream-url', 'auth-url', 'log-level', 'secret-key-file'] as const;
 
 const DEFAULT_UPSTREAM_URL: Record<UpstreamKind, string> = {
   chatgpt: 'https://chatgpt.com/backend-api',
@@ -106,7 +119,21 @@ export function resolveConfig(flags: ConfigFlags, env: Record<string, string | u
     upstreamTimeoutMs: parseInteger('upstream-timeout-ms', env.CODEXIN_UPSTREAM_TIMEOUT_MS ?? '120000', 100, 3_600_000),
     upstreamIdleMs: parseInteger('upstream-idle-ms', env.CODEXIN_UPSTREAM_IDLE_MS ?? '300000', 100, 86_400_000),
     metricsToken: env.CODEXIN_METRICS_TOKEN ? env.CODEXIN_METRICS_TOKEN : null,
+    secretKey: secretKeySource(flags, env, dataDir),
   };
+}
+
+// The flag wins over the env key, which wins over CODEXIN_SECRET_KEY_FILE (the flag's env twin).
+function secretKeySource(flags: ConfigFlags, env: Record<string, string | undefined>, dataDir: string): SecretKeySource {
+  const file = flags['secret-key-file'];
+  if (file !== undefined) {
+    if (!file) throw new ConfigError('--secret-key-file: give the path of a key file');
+    return { kind: 'file', path: resolve(file), generate: false };
+  }
+  if (env.CODEXIN_SECRET_KEY) return { kind: 'inline', text: env.CODEXIN_SECRET_KEY };
+  if (env.CODEXIN_SECRET_KEY_FILE) return { kind: 'file', path: resolve(env.CODEXIN_SECRET_KEY_FILE), generate: false };
+  if (dataDir === ':memory:') return { kind: 'ephemeral' };
+  return { kind: 'file', path: join(resolve(dataDir), 'secret.key'), generate: true };
 }
 
 /** Parses `30d`, `12h`, `45m`, `90s` into milliseconds. */

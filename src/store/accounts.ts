@@ -1,9 +1,17 @@
 /**
  * ChatGPT accounts and their OAuth tokens. CodexIn owns these tokens (refresh
  * tokens rotate: a copy shared with a running Codex CLI gets invalidated), so every
- * rotation is persisted in one statement before the new access token is used.
+ * rotation is persisted before the new access token is used, and only if the stored
+ * refresh token is still the one that was spent (compare-and-set).
+ *
+ * Tokens are sealed at rest (secret-box.ts). The pool reads the account list on every
+ * request, so the store keeps every account decrypted in memory: loaded at start,
+ * updated by each write this store makes, and reloaded when another connection (a
+ * CLI command beside the server) changed the database.
  */
 import type { Db } from './db';
+import { isSealed, SecretKeyError, type SecretBox } from './secret-box';
+import { secretBoxFor } from './secret-key';
 
 export type AccountStatus = 'active' | 'needs_login' | 'disabled';
 
@@ -64,27 +72,6 @@ interface AccountRow {
   created_at: number;
 }
 
-function toRecord(r: AccountRow): AccountRecord {
-  return {
-    id: r.id,
-    label: r.label,
-    chatgptAccountId: r.chatgpt_account_id,
-    email: r.email,
-    plan: r.plan,
-    accessToken: r.access_token,
-    refreshToken: r.refresh_token,
-    idToken: r.id_token,
-    accessExpiresAt: r.access_expires_at,
-    lastRefreshAt: r.last_refresh_at,
-    status: r.status,
-    statusMessage: r.status_message,
-    cooldownUntil: r.cooldown_until,
-    lastUsedAt: r.last_used_at,
-    quota: r.quota ? (JSON.parse(r.quota) as Record<string, string>) : null,
-    createdAt: r.created_at,
-  };
-}
-
 export function accountView(a: AccountRecord): AccountView {
   return {
     id: a.id,
@@ -110,11 +97,170 @@ export interface ImportAccountInput extends AccountTokens {
   lastRefreshAt?: number | null;
 }
 
+const TOKEN_COLUMNS = ['access_token', 'refresh_token', 'id_token'] as const;
+type TokenColumn = (typeof TOKEN_COLUMNS)[number];
+
+/** Binds a sealed token to its row and column: a ciphertext moved elsewhere does not open. */
+const tokenContext = (id: string, column: TokenColumn) => `account:${id}:${column}`;
+
+/** What a compare-and-set write found: `saved`, or the account as it is stored now (null: removed). */
+export type TokenWriteResult = { saved: true; record: AccountRecord } | { saved: false; current: AccountRecord | null };
+
+type BoxSource = SecretBox | (() => SecretBox);
+
 export class AccountStore {
-  constructor(private readonly db: Db) {}
+  private readonly byId = new Map<string, AccountRecord>();
+  private ordered: AccountRecord[] = [];
+  private unreadable: SecretKeyError | null = null;
+  private seenDataVersion = -1;
+  private readonly boxSource: BoxSource;
+
+  /** Without `secrets`, uses the key attached to `db` by openDataDir (a random one for an in-memory db). */
+  constructor(
+    private readonly db: Db,
+    secrets?: BoxSource,
+  ) {
+    this.boxSource = secrets ?? secretBoxFor(db);
+    this.reload();
+  }
+
+  private box(): SecretBox {
+    return typeof this.boxSource === 'function' ? this.boxSource() : this.boxSource;
+  }
+
+  /**
+   * Throws unless every stored token could be opened with the key. `serve` calls it at
+   * start so a wrong or missing key stops the server instead of failing requests.
+   */
+  assertReadable(): void {
+    if (this.unreadable) throw this.unreadable;
+  }
+
+  /** Re-reads every account when another connection wrote to the database since the last look. */
+  syncExternalChanges(): boolean {
+    const version = this.dataVersion();
+    if (version === this.seenDataVersion) return false;
+    this.reload();
+    return true;
+  }
+
+  private dataVersion(): number {
+    return (this.db.query('PRAGMA data_version').get() as { data_version: number }).data_version;
+  }
+
+  /**
+   * Loads every account into memory. Sealed tokens are opened first: if any does not
+   * open, nothing is written (plaintext rows stay as they are too) and the store
+   * refuses to serve tokens until the right key is given. Plaintext rows left by an
+   * older CodexIn are then sealed in place.
+   */
+  private reload(): void {
+    this.seenDataVersion = this.dataVersion();
+    const rows = this.db.query('SELECT * FROM accounts ORDER BY created_at, id').all() as AccountRow[];
+    this.byId.clear();
+    this.unreadable = null;
+    if (rows.length === 0) {
+      this.ordered = [];
+      return;
+    }
+    let box: SecretBox;
+    try {
+      box = this.box();
+      for (const row of rows) this.byId.set(row.id, this.toRecord(row, box));
+    } catch (error) {
+      if (!(error instanceof SecretKeyError)) throw error;
+      this.unreadable = error;
+      this.byId.clear();
+      this.ordered = [];
+      return;
+    }
+    this.ordered = rows.map((r) => this.byId.get(r.id)!);
+    const plaintext = rows.filter((r) => TOKEN_COLUMNS.some((c) => !isSealed(r[c])));
+    if (plaintext.length) this.sealPlaintextRows(plaintext, box);
+  }
+
+  private toRecord(r: AccountRow, box: SecretBox): AccountRecord {
+    const token = (column: TokenColumn) => (isSealed(r[column]) ? box.open(r[column], tokenContext(r.id, column)) : r[column]);
+    return {
+      id: r.id,
+      label: r.label,
+      chatgptAccountId: r.chatgpt_account_id,
+      email: r.email,
+      plan: r.plan,
+      accessToken: token('access_token'),
+      refreshToken: token('refresh_token'),
+      idToken: token('id_token'),
+      accessExpiresAt: r.access_expires_at,
+      lastRefreshAt: r.last_refresh_at,
+      status: r.status,
+      statusMessage: r.status_message,
+      cooldownUntil: r.cooldown_until,
+      lastUsedAt: r.last_used_at,
+      quota: r.quota ? (JSON.parse(r.quota) as Record<string, string>) : null,
+      createdAt: r.created_at,
+    };
+  }
+
+  /**
+   * Seals tokens an older version stored in plaintext. Each row is rewritten only if
+   * it still holds the plaintext just read; then the WAL is truncated and the file
+   * vacuumed so no copy of the plaintext survives in old frames or free pages.
+   */
+  private sealPlaintextRows(rows: AccountRow[], box: SecretBox): void {
+    this.db
+      .transaction(() => {
+        for (const row of rows) {
+          const sealed = (column: TokenColumn) => (isSealed(row[column]) ? row[column] : box.seal(row[column], tokenContext(row.id, column)));
+          this.db
+            .query(
+              `UPDATE accounts SET access_token = $at, refresh_token = $rt, id_token = $it
+               WHERE id = $id AND access_token = $oldAt AND refresh_token = $oldRt AND id_token = $oldIt`,
+            )
+            .run({ id: row.id, at: sealed('access_token'), rt: sealed('refresh_token'), it: sealed('id_token'), oldAt: row.access_token, oldRt: row.refresh_token, oldIt: row.id_token });
+        }
+      })
+      .immediate();
+    try {
+      this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      this.db.exec('VACUUM');
+      this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    } catch {
+      // Another connection is reading: the rows are sealed; old copies go at the next checkpoint.
+    }
+    this.seenDataVersion = this.dataVersion();
+  }
+
+  /** Reads one row from the database into memory (null when it is gone). */
+  private refreshFromDb(id: string): AccountRecord | null {
+    const row = this.db.query('SELECT * FROM accounts WHERE id = $id').get({ id }) as AccountRow | null;
+    if (!row) {
+      if (this.byId.delete(id)) this.ordered = this.ordered.filter((a) => a.id !== id);
+      return null;
+    }
+    const record = this.toRecord(row, this.box());
+    const known = this.byId.has(id);
+    this.byId.set(id, record);
+    this.ordered = known ? this.ordered.map((a) => (a.id === id ? record : a)) : [...this.ordered, record];
+    return record;
+  }
+
+  /** Replaces the in-memory copy after a write this store made. */
+  private update(id: string, change: Partial<AccountRecord>): void {
+    const current = this.byId.get(id);
+    if (!current) return;
+    const record = { ...current, ...change };
+    this.byId.set(id, record);
+    this.ordered = this.ordered.map((a) => (a.id === id ? record : a));
+  }
+
+  private readable(): void {
+    if (this.unreadable) throw this.unreadable;
+  }
 
   /** Adds an account, or replaces the tokens of the one with the same ChatGPT account id. */
   upsert(input: ImportAccountInput): { record: AccountRecord; created: boolean } {
+    this.readable();
+    const box = this.box();
     const existing = this.db.query('SELECT id FROM accounts WHERE chatgpt_account_id = $cid').get({ cid: input.chatgptAccountId }) as { id: string } | null;
     const id = existing?.id ?? 'acct_' + Buffer.from(crypto.getRandomValues(new Uint8Array(9))).toString('base64url');
     const now = Date.now();
@@ -133,53 +279,124 @@ export class AccountStore {
         cid: input.chatgptAccountId,
         email: input.email,
         plan: input.plan,
-        at: input.accessToken,
-        rt: input.refreshToken,
-        it: input.idToken,
+        at: box.seal(input.accessToken, tokenContext(id, 'access_token')),
+        rt: box.seal(input.refreshToken, tokenContext(id, 'refresh_token')),
+        it: box.seal(input.idToken, tokenContext(id, 'id_token')),
         exp: input.accessExpiresAt,
         lr: input.lastRefreshAt ?? null,
         now,
       });
-    return { record: this.get(id)!, created: !existing };
+    return { record: this.refreshFromDb(id)!, created: !existing };
   }
 
   get(id: string): AccountRecord | null {
-    const row = this.db.query('SELECT * FROM accounts WHERE id = $id').get({ id }) as AccountRow | null;
-    return row ? toRecord(row) : null;
+    this.readable();
+    return this.byId.get(id) ?? null;
   }
 
+  /** Every account, oldest first, from memory. */
   list(): AccountRecord[] {
-    return (this.db.query('SELECT * FROM accounts ORDER BY created_at, id').all() as AccountRow[]).map(toRecord);
+    this.readable();
+    return [...this.ordered];
   }
 
+  /** The account as the database has it now, for decisions another writer may have changed (a refresh). */
+  reread(id: string): AccountRecord | null {
+    this.readable();
+    return this.refreshFromDb(id);
+  }
+
+  /** Works even when the tokens cannot be opened: removing an account is how to recover from a lost key. */
   remove(id: string): boolean {
-    return this.db.query('DELETE FROM accounts WHERE id = $id').run({ id }).changes > 0;
+    const removed = this.db.query('DELETE FROM accounts WHERE id = $id').run({ id }).changes > 0;
+    if (removed) {
+      this.byId.delete(id);
+      this.ordered = this.ordered.filter((a) => a.id !== id);
+      if (this.unreadable) this.reload();
+    }
+    return removed;
   }
 
-  /** Persists a token rotation atomically (one UPDATE). */
+  /** Overwrites the tokens unconditionally (an operator's decision; refreshes use saveRefreshedTokens). */
   saveTokens(id: string, tokens: AccountTokens, now = Date.now()): void {
+    this.readable();
+    this.writeTokens(id, tokens, now);
+    this.refreshFromDb(id);
+  }
+
+  /**
+   * Saves a refresh's result only if the stored refresh token is still `spentRefreshToken`,
+   * in one immediate transaction, so a peer that rotated first (another store handle, a
+   * re-import) is never overwritten with tokens derived from a token it already spent.
+   */
+  saveRefreshedTokens(id: string, spentRefreshToken: string, tokens: AccountTokens, now = Date.now()): TokenWriteResult {
+    return this.ifRefreshTokenIs(id, spentRefreshToken, () => this.writeTokens(id, tokens, now));
+  }
+
+  /** Marks the account needs_login only if its stored refresh token is still the one that was rejected. */
+  markNeedsLogin(id: string, rejectedRefreshToken: string, message: string): TokenWriteResult {
+    return this.ifRefreshTokenIs(id, rejectedRefreshToken, () =>
+      this.db.query(`UPDATE accounts SET status = 'needs_login', status_message = $message WHERE id = $id`).run({ id, message }),
+    );
+  }
+
+  private ifRefreshTokenIs(id: string, expected: string, write: () => void): TokenWriteResult {
+    this.readable();
+    const box = this.box();
+    const saved = this.db
+      .transaction(() => {
+        const row = this.db.query('SELECT refresh_token FROM accounts WHERE id = $id').get({ id }) as { refresh_token: string } | null;
+        if (!row) return false;
+        const stored = isSealed(row.refresh_token) ? box.open(row.refresh_token, tokenContext(id, 'refresh_token')) : row.refresh_token;
+        if (stored !== expected) return false;
+        write();
+        return true;
+      })
+      .immediate();
+    const record = this.refreshFromDb(id);
+    return saved && record ? { saved: true, record } : { saved: false, current: record };
+  }
+
+  private writeTokens(id: string, tokens: AccountTokens, now: number): void {
+    const box = this.box();
     this.db
       .query(
         `UPDATE accounts SET access_token = $at, refresh_token = $rt, id_token = $it, access_expires_at = $exp, last_refresh_at = $now,
            status = CASE WHEN status = 'needs_login' THEN 'active' ELSE status END, status_message = NULL
          WHERE id = $id`,
       )
-      .run({ id, at: tokens.accessToken, rt: tokens.refreshToken, it: tokens.idToken, exp: tokens.accessExpiresAt, now });
+      .run({
+        id,
+        at: box.seal(tokens.accessToken, tokenContext(id, 'access_token')),
+        rt: box.seal(tokens.refreshToken, tokenContext(id, 'refresh_token')),
+        it: box.seal(tokens.idToken, tokenContext(id, 'id_token')),
+        exp: tokens.accessExpiresAt,
+        now,
+      });
   }
 
   setStatus(id: string, status: AccountStatus, message: string | null): void {
     this.db.query('UPDATE accounts SET status = $status, status_message = $message WHERE id = $id').run({ id, status, message });
+    this.update(id, { status, statusMessage: message });
   }
 
   setCooldown(id: string, until: number | null): void {
     this.db.query('UPDATE accounts SET cooldown_until = $until WHERE id = $id').run({ id, until });
+    this.update(id, { cooldownUntil: until });
   }
 
   markUsed(id: string, now = Date.now()): void {
     this.db.query('UPDATE accounts SET last_used_at = $now WHERE id = $id').run({ id, now });
+    this.update(id, { lastUsedAt: now });
   }
 
   saveQuota(id: string, quota: Record<string, string>): void {
     this.db.query('UPDATE accounts SET quota = $quota WHERE id = $id').run({ id, quota: JSON.stringify(quota) });
+    this.update(id, { quota });
+  }
+
+  /** Whether any token in the database is sealed (a key must then already exist). */
+  static holdsSealedTokens(db: Db): boolean {
+    return db.query(`SELECT 1 FROM accounts WHERE refresh_token LIKE 'enc:v1:%' OR access_token LIKE 'enc:v1:%' OR id_token LIKE 'enc:v1:%' LIMIT 1`).get() !== null;
   }
 }

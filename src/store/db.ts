@@ -3,14 +3,38 @@
  * Only `store/` touches SQLite; everything else goes through the typed stores.
  */
 import { Database } from 'bun:sqlite';
+import { chmodSync, closeSync, openSync } from 'node:fs';
 import { MIGRATIONS } from './migrations';
 
 export type Db = Database;
 
+/** The database and its WAL and shared-memory files hold secrets: owner-only. */
+export const DB_FILE_MODE = 0o600;
+export const DB_SIDE_FILES = ['-wal', '-shm'] as const;
+
+/**
+ * Creates the file owner-only before SQLite opens it (SQLite would create it 0644)
+ * and tightens one left by an older version. SQLite gives the WAL and shared-memory
+ * files the database file's mode, so they are born 0600 too.
+ */
+function restrictFileModes(path: string): void {
+  closeSync(openSync(path, 'a', DB_FILE_MODE));
+  for (const file of [path, ...DB_SIDE_FILES.map((suffix) => path + suffix)]) {
+    try {
+      chmodSync(file, DB_FILE_MODE);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+}
+
 /** Opens (creating if needed) the database at `path`, or an in-memory one for ':memory:'. */
 export function openDatabase(path: string): Db {
+  if (path !== ':memory:') restrictFileModes(path);
   const db = new Database(path, { create: true, strict: true });
   if (path !== ':memory:') db.exec('PRAGMA journal_mode = WAL');
+  // Deleted and overwritten content (rotated-away tokens) is zeroed, not left in free pages.
+  db.exec('PRAGMA secure_delete = ON');
   db.exec('PRAGMA synchronous = NORMAL');
   db.exec('PRAGMA foreign_keys = ON');
   // Several CLI invocations (keys create while serve runs) share one file.
