@@ -22,9 +22,11 @@ import { KeyLimiter } from '../service/limits';
 import { createResponsesSocket } from '../ws/responses-socket';
 import { VERSION } from '../version';
 import { parseCommandArgs } from './args';
-import { openDataDir } from './data-dir';
+import { openServeDataDir } from './data-dir';
 
 const SHUTDOWN_GRACE_MS = 10_000;
+// How soon an account change made by a CLI command (accounts import/remove) reaches the running server.
+const ACCOUNT_SYNC_MS = 1_000;
 
 export async function serveCommand(argv: string[]): Promise<number> {
   const { positionals, configFlags } = parseCommandArgs(argv);
@@ -36,7 +38,16 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const stopRequested = new Promise<string>((resolve) => (signalled = resolve));
   process.once('SIGTERM', () => signalled('SIGTERM'));
   process.once('SIGINT', () => signalled('SIGINT'));
-  const db = openDataDir(config);
+  const { db, lock } = openServeDataDir(config, (message) => logger.warn(message));
+  // A wrong or missing secret key stops the server before it writes anything.
+  const accounts = new AccountStore(db);
+  try {
+    accounts.assertReadable();
+  } catch (error) {
+    closeDatabase(db);
+    lock?.release();
+    throw error;
+  }
   const keys = new KeyStore(db);
   const models = new ModelStore(db);
   models.seed();
@@ -55,7 +66,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     );
   }
 
-  const accounts = new AccountStore(db);
+  const syncAccounts = setInterval(() => accounts.syncExternalChanges(), ACCOUNT_SYNC_MS);
+  syncAccounts.unref();
   const usage = new UsageStore(db);
   const observer = new Observer(logger, new Metrics(accounts));
   const limiter = new KeyLimiter(usage);
@@ -84,7 +96,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
     server = listen(app, socket, { hostname: config.host, port: config.port, maxRequestBodySize: requestBodyLimit(config) });
   } catch (error) {
     await built.stop();
+    clearInterval(syncAccounts);
     closeDatabase(db);
+    lock?.release();
     throw new ConfigError(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
   }
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`;
@@ -97,6 +111,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
   await server.stop(false);
   clearTimeout(force);
   await built.stop();
+  clearInterval(syncAccounts);
   closeDatabase(db);
+  lock?.release();
   return 0;
 }
