@@ -2,7 +2,8 @@
  * Keeps each account's access token fresh. Refresh tokens rotate and a reused one
  * kills the login, so refreshes are single-flight per account: 20 concurrent
  * requests with an expired token cause exactly one refresh, and all of them use
- * its result. Rotated tokens are persisted before they are used.
+ * its result. Rotated tokens are persisted before they are used, compare-and-set on
+ * the refresh token spent, so a peer's rotation is adopted rather than clobbered.
  */
 import type { AccountRecord, AccountStore } from '../../store/accounts';
 import type { Logger } from '../../log';
@@ -11,6 +12,9 @@ import { RefreshError, refreshTokens } from './oauth';
 const REFRESH_SKEW_MS = 5 * 60_000;
 // Tokens without an `exp` claim are refreshed on the Codex CLI's cadence.
 const MAX_TOKEN_AGE_MS = 8 * 24 * 3_600_000;
+// After "refresh_token_reused", how long to watch the store for a peer's rotation before giving up on the login.
+const PEER_SAVE_WAIT_MS = 2_000;
+const PEER_SAVE_POLL_MS = 50;
 
 export class TokenManager {
   private readonly inflight = new Map<string, Promise<AccountRecord>>();
@@ -33,7 +37,7 @@ export class TokenManager {
     if (!account) throw new RefreshError('the account was removed', true, null);
     if (!this.needsRefresh(account)) return account;
     try {
-      return await this.refresh(accountId);
+      return await this.refresh(accountId, account.accessToken);
     } catch (error) {
       // A transient failure with a still-valid token: keep serving with it.
       if (error instanceof RefreshError && !error.permanent && account.accessExpiresAt !== null && account.accessExpiresAt > Date.now()) return account;
@@ -49,33 +53,73 @@ export class TokenManager {
     const account = this.accounts.get(accountId);
     if (!account) throw new RefreshError('the account was removed', true, null);
     if (account.accessToken !== rejectedAccessToken) return account;
-    return this.refresh(accountId);
+    return this.refresh(accountId, rejectedAccessToken);
   }
 
-  private refresh(accountId: string): Promise<AccountRecord> {
+  private refresh(accountId: string, staleAccessToken: string): Promise<AccountRecord> {
     const running = this.inflight.get(accountId);
     if (running) return running;
-    const job = this.doRefresh(accountId).finally(() => this.inflight.delete(accountId));
+    const job = this.doRefresh(accountId, staleAccessToken).finally(() => this.inflight.delete(accountId));
     this.inflight.set(accountId, job);
     return job;
   }
 
-  private async doRefresh(accountId: string): Promise<AccountRecord> {
-    const account = this.accounts.get(accountId);
+  /**
+   * One refresh, safe against another writer of the same account (a second store
+   * handle, a re-import): it starts from the stored tokens, saves its result only if
+   * the refresh token it spent is still the stored one, and adopts the stored tokens
+   * when someone else rotated first, instead of failing or overwriting them.
+   */
+  private async doRefresh(accountId: string, staleAccessToken: string): Promise<AccountRecord> {
+    const account = this.accounts.reread(accountId);
     if (!account) throw new RefreshError('the account was removed', true, null);
+    if (account.accessToken !== staleAccessToken && !this.needsRefresh(account) && account.status === 'active') return this.adopted(account);
+    const spent = account.refreshToken;
+    let tokens;
     try {
-      const tokens = await refreshTokens(this.authUrl, account, this.fetchImpl);
-      this.accounts.saveTokens(accountId, tokens);
-      this.logger.info('account token refreshed', { account_id: accountId });
-      return this.accounts.get(accountId)!;
+      tokens = await refreshTokens(this.authUrl, account, this.fetchImpl);
     } catch (error) {
-      if (error instanceof RefreshError && error.permanent) {
-        this.accounts.setStatus(accountId, 'needs_login', error.message);
-        this.logger.warn('account needs login', { account_id: accountId, reason: error.code ?? 'rejected' });
-      } else {
+      if (!(error instanceof RefreshError && error.permanent)) {
         this.logger.warn('account token refresh failed', { account_id: accountId, error: (error as Error).message });
+        throw error;
       }
+      // "Reused" usually means a peer spent the same token a moment earlier: give its save a moment to land.
+      const rotated = error.code === 'refresh_token_reused' ? await this.peerRotation(accountId, spent) : this.rotatedBy(accountId, spent);
+      if (rotated) return this.adopted(rotated);
+      const marked = this.accounts.markNeedsLogin(accountId, spent, error.message);
+      if (!marked.saved) {
+        if (marked.current && marked.current.refreshToken !== spent) return this.adopted(marked.current);
+        throw error;
+      }
+      this.logger.warn('account needs login', { account_id: accountId, reason: error.code ?? 'rejected' });
       throw error;
+    }
+    const saved = this.accounts.saveRefreshedTokens(accountId, spent, tokens);
+    if (saved.saved) {
+      this.logger.info('account token refreshed', { account_id: accountId });
+      return saved.record;
+    }
+    // The stored tokens changed while ours were in flight (e.g. a re-import): the stored ones win.
+    if (!saved.current) throw new RefreshError('the account was removed', true, null);
+    return this.adopted(saved.current);
+  }
+
+  private adopted(account: AccountRecord): AccountRecord {
+    this.logger.info('account token rotated elsewhere; using the stored tokens', { account_id: account.id });
+    return account;
+  }
+
+  /** The stored account when its refresh token is no longer `spent` (someone else rotated it). */
+  private rotatedBy(accountId: string, spent: string): AccountRecord | null {
+    const stored = this.accounts.reread(accountId);
+    return stored && stored.refreshToken !== spent && stored.status === 'active' ? stored : null;
+  }
+
+  private async peerRotation(accountId: string, spent: string): Promise<AccountRecord | null> {
+    for (let waited = 0; ; waited += PEER_SAVE_POLL_MS) {
+      const rotated = this.rotatedBy(accountId, spent);
+      if (rotated || waited >= PEER_SAVE_WAIT_MS) return rotated;
+      await Bun.sleep(PEER_SAVE_POLL_MS);
     }
   }
 }
