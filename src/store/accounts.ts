@@ -129,11 +129,13 @@ export class AccountStore {
   }
 
   /**
-   * Throws unless every stored token could be opened with the key. `serve` calls it at
-   * start so a wrong or missing key stops the server instead of failing requests.
+   * Throws unless the key loads and opens every stored token. `serve` calls it at start
+   * so a wrong or missing key stops the server instead of failing requests.
    */
   assertReadable(): void {
     if (this.unreadable) throw this.unreadable;
+    // Also loads (on a first start: creates) the key, so it exists to be backed up before any import.
+    this.box();
   }
 
   /** Re-reads every account when another connection wrote to the database since the last look. */
