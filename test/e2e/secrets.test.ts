@@ -2,12 +2,15 @@
  * Secrets never leave the server: after a representative session against the
  * compiled binary (streams, errors, a token refresh, admin calls), no response and no
  * log line contains an OAuth token (original or rotated) or a full ci_ key. The only
- * sanctioned exceptions are the one-time displays of a new key.
+ * sanctioned exceptions are the one-time displays of a new key. At rest, no OAuth
+ * token appears in the bytes of the database or its WAL, during the run or after.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Database } from 'bun:sqlite';
+import { AccountStore } from '../../src/store/accounts';
+import { openDatabase } from '../../src/store/db';
+import { parseSecretKey, SecretBox } from '../../src/store/secret-box';
 import { createSimulator, type Simulator } from '../../src/upstream/mock';
 import { makeTempDir, runCli, startServer, type RunningServer } from '../support/binary';
 
@@ -16,6 +19,7 @@ let stopSim: () => Promise<void>;
 let server: RunningServer;
 let dataDir: string;
 const originalTokens: string[] = [];
+const cliOutput: string[] = [];
 
 beforeAll(async () => {
   sim = createSimulator();
@@ -27,7 +31,9 @@ beforeAll(async () => {
   originalTokens.push(issued.accessToken, issued.refreshToken, issued.idToken);
   const authPath = join(dataDir, 'auth.json');
   writeFileSync(authPath, JSON.stringify(issued.authJson));
-  expect((await runCli(['accounts', 'import', authPath, '--data-dir', dataDir])).code).toBe(0);
+  const imported = await runCli(['accounts', 'import', authPath, '--data-dir', dataDir]);
+  expect(imported.code).toBe(0);
+  cliOutput.push(imported.stdout, imported.stderr);
   server = await startServer({ dataDir, args: ['--upstream-url', `${running.url}/backend-api`, '--auth-url', running.url, '--log-level', 'debug'] });
 });
 afterAll(async () => {
@@ -65,17 +71,29 @@ test('no token or key appears in any response or log line', async () => {
   await call('/docs/json', {}, null);
   expect(sim.refreshCount).toBe(1);
 
-  const db = new Database(join(dataDir, 'codexin.db'), { readonly: true });
-  const current = db.query('SELECT access_token, refresh_token, id_token FROM accounts').get() as Record<string, string>;
+  const dbFile = join(dataDir, 'codexin.db');
+  // The stored tokens, opened with the data dir's own key.
+  const box = new SecretBox(parseSecretKey(readFileSync(join(dataDir, 'secret.key'), 'utf8'), 'secret.key'));
+  const db = openDatabase(dbFile);
+  const current = new AccountStore(db, box).list()[0]!;
   db.close();
-  const secrets = [...originalTokens, current.access_token!, current.refresh_token!, current.id_token!, admin, userKey];
+  const rotatedTokens = [current.accessToken, current.refreshToken, current.idToken];
+  const secrets = [...originalTokens, ...rotatedTokens, admin, userKey];
   expect(new Set(secrets).size).toBe(secrets.length);
+  const rawBytes = () => ['', '-wal', '-shm'].map((s) => (existsSync(dbFile + s) ? readFileSync(dbFile + s).toString('latin1') : '')).join('');
+  const whileRunning = rawBytes();
+  expect(whileRunning).toContain('enc:v1:');
 
   await server.stop();
+  for (const [when, bytes] of [['while serving', whileRunning], ['after stop', rawBytes()]] as const) {
+    for (const token of [...originalTokens, ...rotatedTokens]) {
+      if (bytes.includes(token)) throw new Error(`an OAuth token (${token.slice(0, 8)}…) is readable in the database files ${when}`);
+    }
+  }
   // The first-run admin key is printed once on purpose, before the listening line; everything after must be clean.
   const stdout = server.stdout();
   const afterStartup = stdout.slice(stdout.indexOf('listening on'));
-  const logs = [afterStartup, server.stderr()].join('\n');
+  const logs = [afterStartup, server.stderr(), ...cliOutput].join('\n');
   expect(server.stderr()).toContain('"msg":"request"');
   const haystacks = { responses: seen.join('\n'), logs };
   for (const [where, text] of Object.entries(haystacks)) {
