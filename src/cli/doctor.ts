@@ -1,6 +1,6 @@
 /**
- * `codexin doctor`: checks the data dir, the database, each account's login and
- * the upstream's reachability. Exit 0 when healthy, 1 otherwise.
+ * `codexin doctor`: checks the data dir, the database, the secret key and file
+ * modes, each account's login and the upstream's reachability. Exit 0 when healthy, 1 otherwise.
  */
 import { accessSync, constants } from 'node:fs';
 import { resolveConfig } from '../config';
@@ -8,24 +8,22 @@ import { AccountStore } from '../store/accounts';
 import { closeDatabase } from '../store/db';
 import { parseCommandArgs, printResult } from './args';
 import { openDataDir } from './data-dir';
-
-interface Check {
-  name: string;
-  ok: boolean;
-  detail: string;
-}
+import { fileModeCheck, looseFileModes, secretKeyCheck, type Check } from './doctor-secrets';
 
 export async function doctorCommand(argv: string[]): Promise<number> {
   const { values, configFlags } = parseCommandArgs(argv);
   const config = resolveConfig(configFlags);
   const checks: Check[] = [];
+  const looseBefore = looseFileModes(config);
   try {
     const db = openDataDir(config);
     if (config.dataDir !== ':memory:') accessSync(config.dataDir, constants.W_OK);
     checks.push({ name: 'data dir', ok: true, detail: `${config.dataDir} is writable` });
     db.query('SELECT 1').get();
     checks.push({ name: 'database', ok: true, detail: 'opened and migrated' });
-    if (config.upstream === 'chatgpt') {
+    const keyCheck = secretKeyCheck(config, db);
+    checks.push(keyCheck, fileModeCheck(looseBefore, looseFileModes(config)));
+    if (config.upstream === 'chatgpt' && keyCheck.ok) {
       const accounts = new AccountStore(db).list();
       if (accounts.length === 0) checks.push({ name: 'accounts', ok: false, detail: 'none: run "codexin accounts import ~/.codex/auth.json" or "codexin login"' });
       for (const a of accounts) {

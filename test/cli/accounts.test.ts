@@ -3,9 +3,12 @@
  * the compiled binary against the simulator's auth server.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Database } from 'bun:sqlite';
+import { AccountStore } from '../../src/store/accounts';
+import { openDatabase } from '../../src/store/db';
+import { parseSecretKey, SecretBox } from '../../src/store/secret-box';
 import { createSimulator, type Simulator } from '../../src/upstream/mock';
 import { binaryCommand, childEnv, makeTempDir, runCli } from '../support/binary';
 
@@ -54,11 +57,15 @@ describe('accounts import, list, remove', () => {
     const again = await runCli(['accounts', 'import', path, '--data-dir', dir, '--json']);
     expect((JSON.parse(again.stdout) as { created: boolean }).created).toBe(false);
     expect(JSON.parse((await runCli(['accounts', 'list', '--data-dir', dir, '--json'])).stdout)).toHaveLength(1);
-    // The tokens are in the database (CodexIn owns them now).
+    // The tokens are in the database (CodexIn owns them now), sealed with the data dir's key.
     const db = new Database(join(dir, 'codexin.db'), { readonly: true });
     const row = db.query('SELECT refresh_token FROM accounts').get() as { refresh_token: string };
     db.close();
-    expect(row.refresh_token).toBe(issued.refreshToken);
+    expect(row.refresh_token).not.toContain(issued.refreshToken);
+    const box = new SecretBox(parseSecretKey(readFileSync(join(dir, 'secret.key'), 'utf8'), 'secret.key'));
+    const stored = openDatabase(join(dir, 'codexin.db'));
+    expect(new AccountStore(stored, box).list()[0]!.refreshToken).toBe(issued.refreshToken);
+    stored.close();
     const removed = await runCli(['accounts', 'remove', accounts[0]!.id, '--data-dir', dir]);
     expect(removed.code).toBe(0);
     expect(JSON.parse((await runCli(['accounts', 'list', '--data-dir', dir, '--json'])).stdout)).toEqual([]);
