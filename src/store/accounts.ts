@@ -29,6 +29,8 @@ export interface AccountRecord extends AccountTokens {
   email: string | null;
   plan: string | null;
   lastRefreshAt: number | null;
+  /** Set while a refresh round trip is under way; still set afterwards when one was cut off. */
+  refreshStartedAt: number | null;
   status: AccountStatus;
   statusMessage: string | null;
   cooldownUntil: number | null;
@@ -64,6 +66,7 @@ interface AccountRow {
   id_token: string;
   access_expires_at: number | null;
   last_refresh_at: number | null;
+  refresh_started_at: number | null;
   status: AccountStatus;
   status_message: string | null;
   cooldown_until: number | null;
@@ -194,6 +197,7 @@ export class AccountStore {
       idToken: token('id_token'),
       accessExpiresAt: r.access_expires_at,
       lastRefreshAt: r.last_refresh_at,
+      refreshStartedAt: r.refresh_started_at,
       status: r.status,
       statusMessage: r.status_message,
       cooldownUntil: r.cooldown_until,
@@ -273,7 +277,7 @@ export class AccountStore {
          ON CONFLICT(chatgpt_account_id) DO UPDATE SET
            email = excluded.email, plan = excluded.plan, access_token = excluded.access_token, refresh_token = excluded.refresh_token,
            id_token = excluded.id_token, access_expires_at = excluded.access_expires_at, last_refresh_at = excluded.last_refresh_at,
-           status = 'active', status_message = NULL, cooldown_until = NULL`,
+           status = 'active', status_message = NULL, cooldown_until = NULL, refresh_started_at = NULL`,
       )
       .run({
         id,
@@ -338,7 +342,7 @@ export class AccountStore {
   /** Marks the account needs_login only if its stored refresh token is still the one that was rejected. */
   markNeedsLogin(id: string, rejectedRefreshToken: string, message: string): TokenWriteResult {
     return this.ifRefreshTokenIs(id, rejectedRefreshToken, () =>
-      this.db.query(`UPDATE accounts SET status = 'needs_login', status_message = $message WHERE id = $id`).run({ id, message }),
+      this.db.query(`UPDATE accounts SET status = 'needs_login', status_message = $message, refresh_started_at = NULL WHERE id = $id`).run({ id, message }),
     );
   }
 
@@ -364,7 +368,7 @@ export class AccountStore {
     this.db
       .query(
         `UPDATE accounts SET access_token = $at, refresh_token = $rt, id_token = $it, access_expires_at = $exp, last_refresh_at = $now,
-           status = CASE WHEN status = 'needs_login' THEN 'active' ELSE status END, status_message = NULL
+           status = CASE WHEN status = 'needs_login' THEN 'active' ELSE status END, status_message = NULL, refresh_started_at = NULL
          WHERE id = $id`,
       )
       .run({
@@ -375,6 +379,16 @@ export class AccountStore {
         exp: tokens.accessExpiresAt,
         now,
       });
+  }
+
+  /**
+   * Notes that a refresh round trip starts (`at`) or ended with an answer (null). The
+   * auth server spends the refresh token before it answers, so a mark still set later
+   * means a rotated token may have been lost with the process or the connection.
+   */
+  markRefreshInFlight(id: string, at: number | null): void {
+    this.db.query('UPDATE accounts SET refresh_started_at = $at WHERE id = $id').run({ id, at });
+    this.update(id, { refreshStartedAt: at });
   }
 
   setStatus(id: string, status: AccountStatus, message: string | null): void {

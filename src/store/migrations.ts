@@ -104,4 +104,9 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
       CREATE INDEX files_sha256 ON files (sha256);
     `);
   },
+  // 5: when a token refresh began and has not yet been settled (cleared on save or on the auth server's answer).
+  //    Left set, it tells the next refresh that an earlier one was cut off mid round trip.
+  (db) => {
+    db.exec('ALTER TABLE accounts ADD COLUMN refresh_started_at INTEGER');
+  },
 ];

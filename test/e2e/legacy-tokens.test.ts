@@ -58,8 +58,8 @@ test('plaintext tokens of the previous version are sealed on the first start and
   const decoy = { access: `eyJ.decoy-access-${crypto.randomUUID()}`, refresh: `rt_decoy_${crypto.randomUUID()}`, id: `eyJ.decoy-id-${crypto.randomUUID()}` };
   const live = { access: issued.accessToken, refresh: issued.refreshToken, id: issued.idToken };
   writeLegacyDatabase(file, decoy, live, issued.accountId);
-  expect(rawBytes(file)).toContain(decoy.refresh);
-  expect(rawBytes(file)).toContain(live.refresh);
+  expect(rawBytes(file).includes(decoy.refresh)).toBe(true);
+  expect(rawBytes(file).includes(live.refresh)).toBe(true);
 
   const server = await startServer({ dataDir, args: ['--upstream-url', `${simUrl}/backend-api`, '--auth-url', simUrl] });
   const key = (JSON.parse((await runCli(['keys', 'create', '--name', 'u', '--json', '--data-dir', dataDir])).stdout) as { key: string }).key;

@@ -44,7 +44,7 @@ describe('tokens at rest', () => {
     for (const token of [input.accessToken, input.refreshToken, input.idToken, rotated.accessToken, rotated.refreshToken, rotated.idToken]) {
       expect(bytes.includes(token)).toBe(false);
     }
-    expect(bytes).toContain('enc:v1:');
+    expect(bytes.includes('enc:v1:')).toBe(true);
     closeDatabase(db);
     // A second handle with the same key reads them back.
     const again = openDatabase(file);
@@ -54,18 +54,18 @@ describe('tokens at rest', () => {
 
   test('plaintext rows from the previous version are sealed on open, old copies included', () => {
     const file = join(makeTempDir('legacy'), 'codexin.db');
-    // The previous version: tokens in plaintext columns, one rotation leaving the first tokens in freed space.
+    // The previous version: tokens in plaintext columns, and a removed account's tokens left in freed space.
     const legacy = openDatabase(file);
     legacy.exec('PRAGMA secure_delete = OFF');
-    const first = account(7);
+    const first = account(6);
     const second = account(7);
-    legacy
-      .query(`INSERT INTO accounts (id, label, chatgpt_account_id, access_token, refresh_token, id_token, status, created_at) VALUES ('acct_old', 'old', 'acc-7', ?, ?, ?, 'active', 1)`)
-      .run(first.accessToken, first.refreshToken, first.idToken);
-    legacy.query(`UPDATE accounts SET access_token = ?, refresh_token = ?, id_token = ? WHERE id = 'acct_old'`).run(second.accessToken, second.refreshToken, second.idToken);
+    const insert = legacy.query(`INSERT INTO accounts (id, label, chatgpt_account_id, access_token, refresh_token, id_token, status, created_at) VALUES (?, 'old', ?, ?, ?, ?, 'active', 1)`);
+    insert.run('acct_removed', 'acc-6', first.accessToken, first.refreshToken, first.idToken);
+    insert.run('acct_old', 'acc-7', second.accessToken, second.refreshToken, second.idToken);
+    legacy.query(`DELETE FROM accounts WHERE id = 'acct_removed'`).run();
     closeDatabase(legacy);
-    expect(rawBytes(file)).toContain(second.refreshToken);
-    expect(rawBytes(file)).toContain(first.refreshToken);
+    expect(rawBytes(file).includes(second.refreshToken)).toBe(true);
+    expect(rawBytes(file).includes(first.refreshToken)).toBe(true);
 
     const box = new SecretBox(randomBytes(32));
     const db = openDatabase(file);

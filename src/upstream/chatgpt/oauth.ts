@@ -15,6 +15,8 @@ export class RefreshError extends Error {
     message: string,
     readonly permanent: boolean,
     readonly code: string | null,
+    /** False when no answer came back: the auth server may have rotated the token anyway. */
+    readonly answered = true,
   ) {
     super(message);
   }
@@ -59,9 +61,14 @@ export async function refreshTokens(
       signal: AbortSignal.timeout(30_000),
     });
   } catch (error) {
-    throw new RefreshError(`token refresh failed: auth server unreachable (${(error as Error).message})`, false, null);
+    throw new RefreshError(`token refresh failed: auth server unreachable (${(error as Error).message})`, false, null, false);
   }
-  const text = await response.text();
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (error) {
+    throw new RefreshError(`token refresh failed: the auth server's answer was cut off (${(error as Error).message})`, false, null, false);
+  }
   let body: unknown = null;
   try {
     body = JSON.parse(text);

@@ -16,6 +16,16 @@ const MAX_TOKEN_AGE_MS = 8 * 24 * 3_600_000;
 const PEER_SAVE_WAIT_MS = 2_000;
 const PEER_SAVE_POLL_MS = 50;
 
+/** The reused-token failure when an earlier round trip was cut off: the rotation it got was lost with it. */
+function lostRotation(startedAt: number): RefreshError {
+  return new RefreshError(
+    `a token refresh started at ${new Date(startedAt).toISOString()} never completed (CodexIn was stopped or lost the connection during it) ` +
+      'after the auth server had already rotated the refresh token, so the new token was lost; log in again with "codexin login" or re-import a fresh auth.json',
+    true,
+    'refresh_interrupted',
+  );
+}
+
 export class TokenManager {
   private readonly inflight = new Map<string, Promise<AccountRecord>>();
 
@@ -75,24 +85,29 @@ export class TokenManager {
     if (!account) throw new RefreshError('the account was removed', true, null);
     if (account.accessToken !== staleAccessToken && !this.needsRefresh(account) && account.status === 'active') return this.adopted(account);
     const spent = account.refreshToken;
+    // Set by a round trip that never got its answer saved: a peer's in flight, or one cut off by a kill.
+    const earlierAttempt = account.refreshStartedAt;
+    this.accounts.markRefreshInFlight(accountId, Date.now());
     let tokens;
     try {
       tokens = await refreshTokens(this.authUrl, account, this.fetchImpl);
     } catch (error) {
       if (!(error instanceof RefreshError && error.permanent)) {
+        if (!(error instanceof RefreshError) || error.answered) this.accounts.markRefreshInFlight(accountId, null);
         this.logger.warn('account token refresh failed', { account_id: accountId, error: (error as Error).message });
         throw error;
       }
       // "Reused" usually means a peer spent the same token a moment earlier: give its save a moment to land.
       const rotated = error.code === 'refresh_token_reused' ? await this.peerRotation(accountId, spent) : this.rotatedBy(accountId, spent);
-      if (rotated) return this.adopted(rotated);
-      const marked = this.accounts.markNeedsLogin(accountId, spent, error.message);
+      if (rotated) return this.adoptedAfterRace(rotated);
+      const reason = error.code === 'refresh_token_reused' && earlierAttempt !== null ? lostRotation(earlierAttempt) : error;
+      const marked = this.accounts.markNeedsLogin(accountId, spent, reason.message);
       if (!marked.saved) {
-        if (marked.current && marked.current.refreshToken !== spent) return this.adopted(marked.current);
-        throw error;
+        if (marked.current && marked.current.refreshToken !== spent) return this.adoptedAfterRace(marked.current);
+        throw reason;
       }
-      this.logger.warn('account needs login', { account_id: accountId, reason: error.code ?? 'rejected' });
-      throw error;
+      this.logger.warn('account needs login', { account_id: accountId, reason: reason === error ? (error.code ?? 'rejected') : 'refresh_interrupted' });
+      throw reason;
     }
     const saved = this.accounts.saveRefreshedTokens(accountId, spent, tokens);
     if (saved.saved) {
@@ -101,7 +116,13 @@ export class TokenManager {
     }
     // The stored tokens changed while ours were in flight (e.g. a re-import): the stored ones win.
     if (!saved.current) throw new RefreshError('the account was removed', true, null);
-    return this.adopted(saved.current);
+    return this.adoptedAfterRace(saved.current);
+  }
+
+  /** Adopts a peer's tokens after our own round trip lost to it; our mark is not an interrupted refresh. */
+  private adoptedAfterRace(account: AccountRecord): AccountRecord {
+    if (account.refreshStartedAt !== null) this.accounts.markRefreshInFlight(account.id, null);
+    return this.adopted(this.accounts.get(account.id) ?? account);
   }
 
   private adopted(account: AccountRecord): AccountRecord {

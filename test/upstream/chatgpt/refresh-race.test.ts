@@ -110,3 +110,24 @@ test('a rejected refresh token nobody rotated still ends in needs_login with the
   await expect(a.tokens.fresh(id)).rejects.toThrow(/log in again/);
   expect(a.store.reread(id)!.status).toBe('needs_login');
 });
+
+test('a refresh cut off after the auth server rotated (a kill) is named as such, not blamed on another program', async () => {
+  // The first process's request is answered by the auth server, but the process dies before reading the answer.
+  const killedMidRefresh = (async (input: string | URL | Request, init?: RequestInit) => {
+    await fetch(input, init);
+    return new Promise<Response>(() => {});
+  }) as typeof fetch;
+  const { a, b, id } = twoProcesses(killedMidRefresh, delayedFetch(0, 0));
+  void a.tokens.fresh(id);
+  while (sim.refreshCount === 0) await Bun.sleep(10);
+  // The restarted process (another handle) finds the spent token and the refresh that never finished.
+  const error = await b.tokens.fresh(id).then(
+    () => null,
+    (e: Error) => e,
+  );
+  expect(error?.message).toContain('never completed (CodexIn was stopped or lost the connection during it)');
+  const stored = b.store.reread(id)!;
+  expect(stored.status).toBe('needs_login');
+  expect(stored.statusMessage).toContain('the new token was lost; log in again');
+  expect(stored.statusMessage).not.toContain('another program');
+});
