@@ -21,7 +21,8 @@ commands:
   version               print the version
 
 flags (every one has a CODEXIN_* env twin):
-  --host, --port, --data-dir, --upstream chatgpt|openai|mock, --upstream-url, --auth-url, --log-level
+  --host, --port, --data-dir, --upstream chatgpt|openai|mock, --upstream-url, --auth-url, --log-level,
+  --secret-key-file (or the key itself in CODEXIN_SECRET_KEY)
 `;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
