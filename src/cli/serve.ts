@@ -66,7 +66,13 @@ export async function serveCommand(argv: string[]): Promise<number> {
     );
   }
 
-  const syncAccounts = setInterval(() => accounts.syncExternalChanges(), ACCOUNT_SYNC_MS);
+  const syncAccounts = setInterval(() => {
+    try {
+      accounts.syncExternalChanges();
+    } catch (error) {
+      logger.warn('account changes made beside the server were not loaded', { error: (error as Error).message });
+    }
+  }, ACCOUNT_SYNC_MS);
   syncAccounts.unref();
   const usage = new UsageStore(db);
   const observer = new Observer(logger, new Metrics(accounts));

@@ -141,11 +141,18 @@ export class AccountStore {
     this.box();
   }
 
-  /** Re-reads every account when another connection wrote to the database since the last look. */
+  /**
+   * Re-reads every account when another connection wrote to the database since the
+   * last look. A change this store cannot read (tokens sealed with another key) is
+   * not adopted: the accounts already in memory keep serving, and the error is thrown
+   * for the caller to report.
+   */
   syncExternalChanges(): boolean {
     const version = this.dataVersion();
     if (version === this.seenDataVersion) return false;
-    this.reload();
+    const loaded = this.load();
+    if (loaded instanceof SecretKeyError && !this.unreadable) throw loaded;
+    this.apply(loaded);
     return true;
   }
 
@@ -153,35 +160,39 @@ export class AccountStore {
     return (this.db.query('PRAGMA data_version').get() as { data_version: number }).data_version;
   }
 
-  /**
-   * Loads every account into memory. Sealed tokens are opened first: if any does not
-   * open, nothing is written (plaintext rows stay as they are too) and the store
-   * refuses to serve tokens until the right key is given. Plaintext rows left by an
-   * older CodexIn are then sealed in place.
-   */
   private reload(): void {
-    this.seenDataVersion = this.dataVersion();
+    this.apply(this.load());
+  }
+
+  /**
+   * Reads every account and opens its tokens. If any sealed token does not open,
+   * nothing is written (plaintext rows stay as they are too) and the result is the
+   * error. Plaintext rows left by an older CodexIn are then sealed in place.
+   */
+  private load(): AccountRecord[] | SecretKeyError {
+    const version = this.dataVersion();
     const rows = this.db.query('SELECT * FROM accounts ORDER BY created_at, id').all() as AccountRow[];
-    this.byId.clear();
-    this.unreadable = null;
-    if (rows.length === 0) {
-      this.ordered = [];
-      return;
-    }
+    this.seenDataVersion = version;
+    if (rows.length === 0) return [];
     let box: SecretBox;
+    let records: AccountRecord[];
     try {
       box = this.box();
-      for (const row of rows) this.byId.set(row.id, this.toRecord(row, box));
+      records = rows.map((row) => this.toRecord(row, box));
     } catch (error) {
-      if (!(error instanceof SecretKeyError)) throw error;
-      this.unreadable = error;
-      this.byId.clear();
-      this.ordered = [];
-      return;
+      if (error instanceof SecretKeyError) return error;
+      throw error;
     }
-    this.ordered = rows.map((r) => this.byId.get(r.id)!);
     const plaintext = rows.filter((r) => TOKEN_COLUMNS.some((c) => !isSealed(r[c])));
     if (plaintext.length) this.sealPlaintextRows(plaintext, box);
+    return records;
+  }
+
+  private apply(loaded: AccountRecord[] | SecretKeyError): void {
+    this.byId.clear();
+    this.unreadable = loaded instanceof SecretKeyError ? loaded : null;
+    this.ordered = loaded instanceof SecretKeyError ? [] : loaded;
+    for (const record of this.ordered) this.byId.set(record.id, record);
   }
 
   private toRecord(r: AccountRow, box: SecretBox): AccountRecord {

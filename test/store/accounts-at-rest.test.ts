@@ -145,4 +145,23 @@ describe('the in-memory account list', () => {
     serverDb.close();
   });
 
+  test('a change sealed with another key is reported, and the accounts already loaded keep serving', () => {
+    const file = join(makeTempDir('sync-other-key'), 'codexin.db');
+    const box = new SecretBox(randomBytes(32));
+    const serverDb = openDatabase(file);
+    const server = new AccountStore(serverDb, box);
+    const mine = server.upsert(account(8)).record;
+    const cliDb = openDatabase(file);
+    // A CLI command run with another key (it refuses rows it cannot open, so the table is emptied first).
+    cliDb.query('DELETE FROM accounts').run();
+    new AccountStore(cliDb, new SecretBox(randomBytes(32))).upsert(account(9));
+    expect(() => server.syncExternalChanges()).toThrow(SecretKeyError);
+    expect(server.list().map((a) => a.id)).toEqual([mine.id]);
+    expect(server.get(mine.id)!.refreshToken).toBe(mine.refreshToken);
+    // Reported once per change, not on every look.
+    expect(server.syncExternalChanges()).toBe(false);
+    cliDb.close();
+    serverDb.close();
+  });
+
 });
