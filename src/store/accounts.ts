@@ -12,6 +12,7 @@
 import type { Db } from './db';
 import { isSealed, SecretKeyError, type SecretBox } from './secret-box';
 import { secretBoxFor } from './secret-key';
+import { openToken, rowToRecord, sealPlaintextRows, sealTokens, TOKEN_COLUMNS, type AccountRow } from './account-rows';
 
 export type AccountStatus = 'active' | 'needs_login' | 'disabled';
 
@@ -55,25 +56,6 @@ export interface AccountView {
   quota: Record<string, string> | null;
 }
 
-interface AccountRow {
-  id: string;
-  label: string;
-  chatgpt_account_id: string;
-  email: string | null;
-  plan: string | null;
-  access_token: string;
-  refresh_token: string;
-  id_token: string;
-  access_expires_at: number | null;
-  last_refresh_at: number | null;
-  refresh_started_at: number | null;
-  status: AccountStatus;
-  status_message: string | null;
-  cooldown_until: number | null;
-  last_used_at: number | null;
-  quota: string | null;
-  created_at: number;
-}
 
 export function accountView(a: AccountRecord): AccountView {
   return {
@@ -99,12 +81,6 @@ export interface ImportAccountInput extends AccountTokens {
   label?: string;
   lastRefreshAt?: number | null;
 }
-
-const TOKEN_COLUMNS = ['access_token', 'refresh_token', 'id_token'] as const;
-type TokenColumn = (typeof TOKEN_COLUMNS)[number];
-
-/** Binds a sealed token to its row and column: a ciphertext moved elsewhere does not open. */
-const tokenContext = (id: string, column: TokenColumn) => `account:${id}:${column}`;
 
 /** What a compare-and-set write found: `saved`, or the account as it is stored now (null: removed). */
 export type TokenWriteResult = { saved: true; record: AccountRecord } | { saved: false; current: AccountRecord | null };
@@ -178,7 +154,7 @@ export class AccountStore {
     let records: AccountRecord[];
     try {
       box = this.box();
-      records = rows.map((row) => this.toRecord(row, box));
+      records = rows.map((row) => rowToRecord(row, box));
     } catch (error) {
       if (error instanceof SecretKeyError) return error;
       throw error;
@@ -195,55 +171,8 @@ export class AccountStore {
     for (const record of this.ordered) this.byId.set(record.id, record);
   }
 
-  private toRecord(r: AccountRow, box: SecretBox): AccountRecord {
-    const token = (column: TokenColumn) => (isSealed(r[column]) ? box.open(r[column], tokenContext(r.id, column)) : r[column]);
-    return {
-      id: r.id,
-      label: r.label,
-      chatgptAccountId: r.chatgpt_account_id,
-      email: r.email,
-      plan: r.plan,
-      accessToken: token('access_token'),
-      refreshToken: token('refresh_token'),
-      idToken: token('id_token'),
-      accessExpiresAt: r.access_expires_at,
-      lastRefreshAt: r.last_refresh_at,
-      refreshStartedAt: r.refresh_started_at,
-      status: r.status,
-      statusMessage: r.status_message,
-      cooldownUntil: r.cooldown_until,
-      lastUsedAt: r.last_used_at,
-      quota: r.quota ? (JSON.parse(r.quota) as Record<string, string>) : null,
-      createdAt: r.created_at,
-    };
-  }
-
-  /**
-   * Seals tokens an older version stored in plaintext. Each row is rewritten only if
-   * it still holds the plaintext just read; then the WAL is truncated and the file
-   * vacuumed so no copy of the plaintext survives in old frames or free pages.
-   */
   private sealPlaintextRows(rows: AccountRow[], box: SecretBox): void {
-    this.db
-      .transaction(() => {
-        for (const row of rows) {
-          const sealed = (column: TokenColumn) => (isSealed(row[column]) ? row[column] : box.seal(row[column], tokenContext(row.id, column)));
-          this.db
-            .query(
-              `UPDATE accounts SET access_token = $at, refresh_token = $rt, id_token = $it
-               WHERE id = $id AND access_token = $oldAt AND refresh_token = $oldRt AND id_token = $oldIt`,
-            )
-            .run({ id: row.id, at: sealed('access_token'), rt: sealed('refresh_token'), it: sealed('id_token'), oldAt: row.access_token, oldRt: row.refresh_token, oldIt: row.id_token });
-        }
-      })
-      .immediate();
-    try {
-      this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
-      this.db.exec('VACUUM');
-      this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
-    } catch {
-      // Another connection is reading: the rows are sealed; old copies go at the next checkpoint.
-    }
+    sealPlaintextRows(this.db, rows, box);
     this.seenDataVersion = this.dataVersion();
   }
 
@@ -254,7 +183,7 @@ export class AccountStore {
       if (this.byId.delete(id)) this.ordered = this.ordered.filter((a) => a.id !== id);
       return null;
     }
-    const record = this.toRecord(row, this.box());
+    const record = rowToRecord(row, this.box());
     const known = this.byId.has(id);
     this.byId.set(id, record);
     this.ordered = known ? this.ordered.map((a) => (a.id === id ? record : a)) : [...this.ordered, record];
@@ -296,9 +225,7 @@ export class AccountStore {
         cid: input.chatgptAccountId,
         email: input.email,
         plan: input.plan,
-        at: box.seal(input.accessToken, tokenContext(id, 'access_token')),
-        rt: box.seal(input.refreshToken, tokenContext(id, 'refresh_token')),
-        it: box.seal(input.idToken, tokenContext(id, 'id_token')),
+        ...sealTokens(box, id, input),
         exp: input.accessExpiresAt,
         lr: input.lastRefreshAt ?? null,
         now,
@@ -364,7 +291,7 @@ export class AccountStore {
       .transaction(() => {
         const row = this.db.query('SELECT refresh_token FROM accounts WHERE id = $id').get({ id }) as { refresh_token: string } | null;
         if (!row) return false;
-        const stored = isSealed(row.refresh_token) ? box.open(row.refresh_token, tokenContext(id, 'refresh_token')) : row.refresh_token;
+        const stored = openToken(box, id, 'refresh_token', row.refresh_token);
         if (stored !== expected) return false;
         write();
         return true;
@@ -384,9 +311,7 @@ export class AccountStore {
       )
       .run({
         id,
-        at: box.seal(tokens.accessToken, tokenContext(id, 'access_token')),
-        rt: box.seal(tokens.refreshToken, tokenContext(id, 'refresh_token')),
-        it: box.seal(tokens.idToken, tokenContext(id, 'id_token')),
+        ...sealTokens(box, id, tokens),
         exp: tokens.accessExpiresAt,
         now,
       });
