@@ -49,7 +49,12 @@ export function openDataDir(config: Config, notice: Notice = toStderr): Db {
 export function openServeDataDir(config: Config, notice: Notice = toStderr): { db: Db; lock: DataDirLock | null } {
   if (config.dataDir === ':memory:') return { db: openDatabase(':memory:'), lock: null };
   prepareDataDir(config.dataDir, notice);
-  const lock = lockDataDir(config.dataDir);
+  let lock: DataDirLock;
+  try {
+    lock = lockDataDir(config.dataDir);
+  } catch (error) {
+    throw error instanceof ConfigError ? error : unusable(config.dataDir, error);
+  }
   try {
     return { db: openDataDirDatabase(config), lock };
   } catch (error) {

@@ -51,7 +51,11 @@ export function loadSecretBox(source: SecretKeySource, sealedSecretsExist: () =>
         `the secret key ${source.path} is missing but the database holds tokens sealed with it: restore it from your backup (or set CODEXIN_SECRET_KEY); without it, remove the accounts and log in again`,
       );
     }
-    text = createKeyFile(source.path);
+    try {
+      text = createKeyFile(source.path);
+    } catch (error) {
+      throw new SecretKeyError(`cannot create the secret key file ${source.path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
   }
   // Our own key file is kept private even if it was copied in with looser permissions.
   if (source.generate) chmodSync(source.path, KEY_FILE_MODE);
