@@ -8,13 +8,15 @@
  * dies, kill -9 included, and that works in the compiled binary without FFI (Bun has
  * no flock binding). The holder keeps a write transaction open (a RESERVED lock):
  * other writers are refused at once, while readers can still see the holder's PID.
+ * Nothing else in the process may open this file: closing any descriptor of it would
+ * drop the POSIX lock.
  */
 import { Database } from 'bun:sqlite';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { ConfigError } from '../config';
-import { DB_FILE_MODE } from '../store/db';
-import { closeSync, openSync, chmodSync } from 'node:fs';
+import { createPrivateFile, DB_FILE_MODE } from '../store/db';
+import { chmodSync } from 'node:fs';
 
 export const LOCK_FILE = 'serve.lock';
 
@@ -49,7 +51,7 @@ function readOwner(db: Database): Owner | null {
 /** Takes the data dir's serve lock, or throws a ConfigError (exit 2) naming the process that holds it. */
 export function lockDataDir(dir: string): DataDirLock {
   const path = join(dir, LOCK_FILE);
-  closeSync(openSync(path, 'a', DB_FILE_MODE));
+  createPrivateFile(path);
   chmodSync(path, DB_FILE_MODE);
   const db = new Database(path, { create: true });
   // The holder must never wait: a second serve is refused at once.

@@ -18,13 +18,26 @@ export const DB_SIDE_FILES = ['-wal', '-shm'] as const;
  * files the database file's mode, so they are born 0600 too.
  */
 function restrictFileModes(path: string): void {
-  closeSync(openSync(path, 'a', DB_FILE_MODE));
+  createPrivateFile(path);
   for (const file of [path, ...DB_SIDE_FILES.map((suffix) => path + suffix)]) {
     try {
       chmodSync(file, DB_FILE_MODE);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
+  }
+}
+
+/**
+ * Creates `path` owner-only if it does not exist. An existing file is never opened
+ * here: closing a descriptor of a file drops every POSIX lock this process holds on
+ * it, including SQLite's.
+ */
+export function createPrivateFile(path: string): void {
+  try {
+    closeSync(openSync(path, 'wx', DB_FILE_MODE));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
 }
 
