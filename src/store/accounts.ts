@@ -156,7 +156,8 @@ export class AccountStore {
       box = this.box();
       records = rows.map((row) => rowToRecord(row, box));
     } catch (error) {
-      if (error instanceof SecretKeyError) return error;
+      // Naming the accounts gives the way out when the key is lost for good: `accounts remove ID`.
+      if (error instanceof SecretKeyError) return new SecretKeyError(`${error.message}; stored accounts: ${rows.map((r) => r.id).join(', ')}`);
       throw error;
     }
     const plaintext = rows.filter((r) => TOKEN_COLUMNS.some((c) => !isSealed(r[c])));

@@ -137,7 +137,9 @@ describe('the secret key', () => {
     const wrong = { CODEXIN_SECRET_KEY: randomBytes(32).toString('base64') };
     const serve = await runCli(['serve', '--port', '0', '--data-dir', dataDir, ...upstreamArgs()], { env: wrong });
     expect(serve.code).toBe(2);
-    expect(serve.stderr.trim().split('\n')).toEqual(['codexin: the secret key does not open the stored tokens (wrong key?)']);
+    const lines = serve.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^codexin: the secret key does not open the stored tokens \(wrong key\?\); stored accounts: acct_[\w-]+$/);
     expect(serve.stdout).toBe('');
     const list = await runCli(['accounts', 'list', '--data-dir', dataDir], { env: wrong });
     expect(list.code).toBe(2);
@@ -160,8 +162,13 @@ describe('the secret key', () => {
     expect(serve.stderr).toContain('secret.key is missing but the database holds tokens sealed with it');
     expect(existsSync(join(dataDir, 'secret.key'))).toBe(false);
     expect(digest(join(dataDir, 'codexin.db'))).toBe(before);
-    // keys need no secret key; removing the orphaned account is the way out.
+    // keys need no secret key; removing the orphaned account (named in the message) is the way out.
     expect((await runCli(['keys', 'create', '--name', 'still-works', '--data-dir', dataDir])).code).toBe(0);
+    const id = /stored accounts: (acct_[\w-]+)/.exec(serve.stderr)![1]!;
+    expect((await runCli(['accounts', 'remove', id, '--data-dir', dataDir])).code).toBe(0);
+    const fresh = await startServer({ dataDir, args: upstreamArgs() });
+    expect(existsSync(join(dataDir, 'secret.key'))).toBe(true);
+    await fresh.stop();
   });
 
   test('a malformed CODEXIN_SECRET_KEY or a missing --secret-key-file is a one-line exit 2', async () => {
