@@ -104,4 +104,12 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
       CREATE INDEX files_sha256 ON files (sha256);
     `);
   },
+  // 5: the error code the client got, per request (the dashboard's Requests page), and
+  // an index on time for the per-day aggregates across all keys and accounts.
+  (db) => {
+    db.exec(`
+      ALTER TABLE usage ADD COLUMN error_code TEXT;
+      CREATE INDEX usage_at ON usage (at);
+    `);
+  },
 ];
