@@ -252,7 +252,7 @@ export function KeysPage({ adminKey }: { adminKey: string }) {
       <LoadState loaded={keys} what="keys" />
       {keys.data ? (
         <div class="table-wrap">
-          <table>
+          <table class="stackable">
             <caption class="sr-only">API keys</caption>
             <thead>
               <tr>
@@ -273,13 +273,13 @@ export function KeysPage({ adminKey }: { adminKey: string }) {
                 const t = todayOf(k.id);
                 return (
                   <tr key={k.id} data-key-id={k.id}>
-                    <th scope="row">{k.name}</th>
-                    <td class="mono">{k.prefix}…</td>
-                    <td>{k.scopes.length ? k.scopes.join(', ') : 'basic'}</td>
-                    <td>{limitsSummary(k)}</td>
-                    <td>{k.expires_at === null ? 'never' : `${dateTime(k.expires_at)} (${relative(k.expires_at)})`}</td>
-                    <td>{relative(k.last_used_at)}</td>
-                    <td>{t ? `${t.requests} req · ${count(t.input_tokens + t.output_tokens)} tokens` : '0 req'}</td>
+                    <th scope="row" data-label="Name">{k.name}</th>
+                    <td class="mono" data-label="Key">{k.prefix}…</td>
+                    <td data-label="Scopes">{k.scopes.length ? k.scopes.join(', ') : 'basic'}</td>
+                    <td data-label="Limits">{limitsSummary(k)}</td>
+                    <td data-label="Expires">{k.expires_at === null ? 'never' : `${dateTime(k.expires_at)} (${relative(k.expires_at)})`}</td>
+                    <td data-label="Last used">{relative(k.last_used_at)}</td>
+                    <td data-label="Today">{t ? `${t.requests} req · ${count(t.input_tokens + t.output_tokens)} tokens` : '0 req'}</td>
                     <td class="actions">
                       <button type="button" class="btn btn-plain" aria-label={`Edit limits of ${k.name}`} onClick={() => setEditing(k)}>
                         Edit limits

@@ -57,7 +57,7 @@ export function RequestsPage({ adminKey }: { adminKey: string }) {
       {first.data && rows.length === 0 ? <Notice kind="info">{outcome === 'error' ? 'No failed requests.' : 'No requests yet.'}</Notice> : null}
       {rows.length > 0 ? (
         <div class="table-wrap">
-          <table data-testid="requests">
+          <table class="stackable" data-testid="requests">
             <caption class="sr-only">Recent requests, newest first</caption>
             <thead>
               <tr>
@@ -76,18 +76,18 @@ export function RequestsPage({ adminKey }: { adminKey: string }) {
             <tbody>
               {rows.map((r) => (
                 <tr key={r.id} class={r.status >= 400 ? 'failed' : ''}>
-                  <td>{dateTime(r.at)}</td>
-                  <td>{nameOf(r.key_id)}</td>
-                  <td>{nameOf(r.account_id)}</td>
-                  <td class="mono">{r.route}</td>
-                  <td>{r.model ?? '–'}</td>
-                  <td>
+                  <td data-label="Time">{dateTime(r.at)}</td>
+                  <td data-label="Key">{nameOf(r.key_id)}</td>
+                  <td data-label="Account">{nameOf(r.account_id)}</td>
+                  <td class="mono" data-label="Route">{r.route}</td>
+                  <td data-label="Model">{r.model ?? '–'}</td>
+                  <td data-label="Status">
                     <span class={`status status-${r.status >= 400 ? 'bad' : 'good'}`}>{r.status}</span>
                   </td>
-                  <td class="mono">{r.error_code ?? ''}</td>
-                  <td>{ms(r.latency_ms)}</td>
-                  <td>{ms(r.ttfb_ms)}</td>
-                  <td>
+                  <td class="mono" data-label="Error">{r.error_code ?? ''}</td>
+                  <td data-label="Latency">{ms(r.latency_ms)}</td>
+                  <td data-label="First byte">{ms(r.ttfb_ms)}</td>
+                  <td data-label="Tokens in/out">
                     {r.input_tokens}/{r.output_tokens}
                   </td>
                 </tr>
