@@ -14,6 +14,9 @@ export class ApiFailure extends Error {
   }
 }
 
+/** Window event fired when /admin answers 401; `detail` is the server's message. */
+export const KEY_REJECTED = 'codexin:admin-key-rejected';
+
 interface ErrorEnvelope {
   error?: { message?: string; code?: string | null };
 }
@@ -41,6 +44,8 @@ export async function call<T>(key: string, method: string, path: string, body?: 
   if (!response.ok) {
     const envelope = parsed as ErrorEnvelope | null;
     const message = envelope?.error?.message ?? `The server answered HTTP ${response.status}.`;
+    // The admin key stopped working (revoked, expired) while signed in: the app signs out.
+    if (response.status === 401 && path.startsWith('/admin/')) dispatchEvent(new CustomEvent(KEY_REJECTED, { detail: message }));
     throw new ApiFailure(message, response.status, envelope?.error?.code ?? null);
   }
   return parsed as T;

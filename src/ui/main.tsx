@@ -3,6 +3,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import './style.css';
 import { storedKey, storeKey } from './session';
+import { KEY_REJECTED } from './api';
 import { SignIn } from './pages/signin';
 import { AccountsPage } from './pages/accounts';
 import { KeysPage } from './pages/keys';
@@ -26,6 +27,15 @@ function App() {
   const [adminKey, setAdminKey] = useState<string | null>(storedKey());
   const [page, setPage] = useState<PageName>(pageFromHash());
   const [notice, setNotice] = useState<string | null>(null);
+  useEffect(() => {
+    const onRejected = (event: Event) => {
+      storeKey(null);
+      setNotice(`Signed out: the server no longer accepts this admin key (${(event as CustomEvent<string>).detail})`);
+      setAdminKey(null);
+    };
+    addEventListener(KEY_REJECTED, onRejected);
+    return () => removeEventListener(KEY_REJECTED, onRejected);
+  }, []);
   useEffect(() => {
     const onHash = () => setPage(pageFromHash());
     addEventListener('hashchange', onHash);

@@ -152,7 +152,7 @@ describe('operator dashboard at /ui (headless Chromium, compiled binary, simulat
       expect(await createdDialog.getByTestId('client-env').innerText()).toContain(`OPENAI_BASE_URL=${server.url}/v1`);
       await createdDialog.getByRole('button', { name: 'Copy key' }).click();
       await createdDialog.getByRole('button', { name: 'Copied' }).waitFor();
-      expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+      expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(secret);
       await page.screenshot({ path: join(RESULTS, 'dashboard-key-created-desktop.png') });
       await createdDialog.getByRole('button', { name: 'Done, I copied it' }).click();
       const row = page.locator('tr', { has: page.getByRole('rowheader', { name: 'dashboard-e2e' }) });
@@ -230,16 +230,16 @@ describe('operator dashboard at /ui (headless Chromium, compiled binary, simulat
       await page.keyboard.press('Enter');
       await page.getByRole('article', { name: /imported pro account/ }).waitFor();
       // nothing wider than the screen
-      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-      const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+      const background = await page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
       expect(background).toBe('rgb(15, 19, 24)');
       await page.screenshot({ path: join(RESULTS, 'dashboard-accounts-phone-dark.png'), fullPage: true });
 
       // Tab to the Keys link, follow it, and the focus ring is visible
-      const keysLink = nav(page, 'Keys');
-      for (let i = 0; i < 10 && !(await keysLink.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press('Tab');
-      expect(await keysLink.evaluate((el) => el === document.activeElement)).toBe(true);
-      expect(await keysLink.evaluate((el) => getComputedStyle(el).outlineStyle)).toBe('solid');
+      const focused = () => page.evaluate<string | null>("document.activeElement?.closest('nav') ? document.activeElement.textContent : null");
+      for (let i = 0; i < 10 && (await focused()) !== 'Keys'; i++) await page.keyboard.press('Tab');
+      expect(await focused()).toBe('Keys');
+      expect(await page.evaluate<string>('getComputedStyle(document.activeElement).outlineStyle')).toBe('solid');
       await page.keyboard.press('Enter');
       await page.getByRole('heading', { name: 'Keys' }).waitFor();
       await page.screenshot({ path: join(RESULTS, 'dashboard-keys-phone-dark.png'), fullPage: true });
@@ -250,10 +250,30 @@ describe('operator dashboard at /ui (headless Chromium, compiled binary, simulat
       ] as const) {
         await nav(page, name).click();
         await ready.waitFor();
-        expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+        expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
         await page.screenshot({ path: join(RESULTS, `dashboard-${name.toLowerCase()}-phone-dark.png`), fullPage: true });
       }
       expectClean(log);
+      await page.context().close();
+    },
+    60_000,
+  );
+
+  test(
+    'when the admin key is revoked while signed in, the next call signs the page out and says why',
+    async () => {
+      const created = await runCli(['keys', 'create', '--name', 'short-lived-admin', '--admin', '--json', '--data-dir', server.dataDir!]);
+      expect(created.code).toBe(0);
+      const { id, key } = JSON.parse(created.stdout) as { id: string; key: string };
+      const { page, log } = await instrumentedPage();
+      await signIn(page, key);
+      await page.getByRole('article', { name: /imported pro account/ }).waitFor();
+      expect((await fetch(`${server.url}/admin/keys/${id}`, { method: 'DELETE', headers: bearer(adminKey) })).status).toBe(200);
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await page.getByRole('status').filter({ hasText: 'no longer accepts this admin key' }).waitFor();
+      expect(await page.getByLabel('Admin key').count()).toBe(1);
+      expect(await page.evaluate(() => sessionStorage.getItem('codexin.adminKey'))).toBeNull();
+      expectClean(log, ['401 GET /admin/accounts']);
       await page.context().close();
     },
     60_000,

@@ -108,6 +108,25 @@ describe('device-code login through /admin/accounts/logins', () => {
     expect(JSON.stringify(state)).not.toMatch(/token/i);
   });
 
+  test('at most 4 logins wait at once: the next is refused with 429 in words', async () => {
+    const started: Response[] = [];
+    for (let i = 0; i < 4; i++) started.push(await gw.call('/admin/accounts/logins', { method: 'POST', key: admin, json: {} }));
+    expect(started.map((r) => r.status)).toEqual([201, 201, 201, 201]);
+    const refused = await gw.call('/admin/accounts/logins', { method: 'POST', key: admin, json: {} });
+    expect(refused.status).toBe(429);
+    const body = (await refused.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('too_many_pending_logins');
+    expect(body.error.message).toContain('already waiting');
+    // approving one frees a slot
+    gw.sim.approveDevice(((await started[0]!.json()) as Login).user_code);
+    let again = refused;
+    for (let i = 0; i < 50 && again.status === 429; i++) {
+      await Bun.sleep(200);
+      again = await gw.call('/admin/accounts/logins', { method: 'POST', key: admin, json: {} });
+    }
+    expect(again.status).toBe(201);
+  });
+
   test('an unknown login is 404, a non-admin key is 403', async () => {
     const missing = await gw.call('/admin/accounts/logins/login_nope', { key: admin });
     expect(missing.status).toBe(404);

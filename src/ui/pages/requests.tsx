@@ -52,7 +52,7 @@ export function RequestsPage({ adminKey }: { adminKey: string }) {
           </button>
         </div>
       </div>
-      <p class="muted">Model calls only (responses, chat, images, audio, file uploads): ids, outcome and timings; prompts and replies are never stored.</p>
+      <p class="muted">Model calls only (responses, chat, images, audio, file uploads): ids, outcome and timings; prompts and replies are never stored. The request id is the one in x-request-id and in the server's log.</p>
       <LoadState loaded={first} what="requests" />
       {first.data && rows.length === 0 ? <Notice kind="info">{outcome === 'error' ? 'No failed requests.' : 'No requests yet.'}</Notice> : null}
       {rows.length > 0 ? (
@@ -71,6 +71,7 @@ export function RequestsPage({ adminKey }: { adminKey: string }) {
                 <th scope="col">Latency</th>
                 <th scope="col">First byte</th>
                 <th scope="col">Tokens in/out</th>
+                <th scope="col">Request id</th>
               </tr>
             </thead>
             <tbody>
@@ -89,6 +90,9 @@ export function RequestsPage({ adminKey }: { adminKey: string }) {
                   <td data-label="First byte">{ms(r.ttfb_ms)}</td>
                   <td data-label="Tokens in/out">
                     {r.input_tokens}/{r.output_tokens}
+                  </td>
+                  <td class="mono small" data-label="Request id">
+                    {r.request_id ?? '–'}
                   </td>
                 </tr>
               ))}
