@@ -151,7 +151,7 @@ describe('operator dashboard at /ui (headless Chromium, compiled binary, simulat
       expect(secret).toMatch(/^ci_[A-Za-z0-9_-]{20,}$/);
       expect(await createdDialog.getByTestId('client-env').innerText()).toContain(`OPENAI_BASE_URL=${server.url}/v1`);
       await createdDialog.getByRole('button', { name: 'Copy key' }).click();
-      await createdDialog.getByRole('button', { name: 'Copied' }).waitFor();
+      await createdDialog.getByRole('button', { name: 'Copied', exact: true }).waitFor();
       expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(secret);
       await page.screenshot({ path: join(RESULTS, 'dashboard-key-created-desktop.png') });
       await createdDialog.getByRole('button', { name: 'Done, I copied it' }).click();
@@ -188,9 +188,27 @@ describe('operator dashboard at /ui (headless Chromium, compiled binary, simulat
       expect((await usageRow.locator('td').first().innerText()).trim()).toBe('1');
       expect(await page.locator('.chart canvas').count()).toBe(2);
       await page.screenshot({ path: join(RESULTS, 'dashboard-usage-desktop.png'), fullPage: true });
+      await page.getByRole('combobox', { name: /^Per/ }).selectOption('account');
+      await totals.locator('tr', { has: page.getByRole('rowheader', { name: 'imported pro account' }) }).waitFor();
+
+      // Edit the key's limits
+      await nav(page, 'Keys').click();
+      await page.getByRole('button', { name: 'Edit limits of dashboard-e2e' }).click();
+      const limits = page.getByRole('dialog', { name: 'Limits of dashboard-e2e' });
+      await limits.getByLabel('Tokens per day').fill('50000');
+      await limits.getByLabel('Requests per minute').fill('');
+      await limits.getByRole('button', { name: 'Save limits' }).click();
+      await page.getByRole('status').filter({ hasText: 'Saved the limits of dashboard-e2e.' }).waitFor();
+      // the notice comes first, the reloaded list right after
+      await row.locator('td').nth(2).filter({ hasText: /^50\.0k tokens\/day$/ }).waitFor();
+      // a bad number is refused in words, before anything is sent
+      await page.getByRole('button', { name: 'Edit limits of dashboard-e2e' }).click();
+      await limits.getByLabel('Requests at once').fill('two');
+      await limits.getByRole('button', { name: 'Save limits' }).click();
+      await limits.getByRole('alert').filter({ hasText: 'Requests at once must be a whole number of at least 1' }).waitFor();
+      await limits.getByRole('button', { name: 'Cancel' }).click();
 
       // Revoke with confirmation; the key then gets 401
-      await nav(page, 'Keys').click();
       await page.getByRole('button', { name: 'Revoke dashboard-e2e' }).click();
       const confirm = page.getByRole('dialog', { name: 'Revoke dashboard-e2e?' });
       await confirm.getByRole('button', { name: 'Revoke key' }).click();
@@ -207,10 +225,22 @@ describe('operator dashboard at /ui (headless Chromium, compiled binary, simulat
       expect(code).toMatch(/^[A-Z0-9]{4}-[A-Z0-9]{5}$/);
       expect(await addDialog.getByRole('link', { name: `${simRunning.url}/codex/device` }).count()).toBe(1);
       await addDialog.getByText('Waiting for you to approve').waitFor();
+      await page.screenshot({ path: join(RESULTS, 'dashboard-add-account-desktop.png') });
       sim.approveDevice(code);
       await addDialog.getByText('Account added: second account').waitFor();
       await addDialog.getByRole('button', { name: 'Done' }).click();
-      await page.getByRole('article', { name: /second account/ }).waitFor();
+      const second = page.getByRole('article', { name: /second account/ });
+      await second.waitFor();
+
+      // Disable and enable an account; remove one after confirming
+      await page.getByRole('button', { name: 'Disable second account' }).click();
+      await second.getByText('Disabled', { exact: true }).waitFor();
+      await page.getByRole('button', { name: 'Enable second account' }).click();
+      await second.getByText('Active', { exact: true }).waitFor();
+      await page.getByRole('button', { name: 'Remove second account' }).click();
+      await page.getByRole('dialog', { name: 'Remove second account?' }).getByRole('button', { name: 'Remove account' }).click();
+      await page.getByRole('status').filter({ hasText: 'Removed second account.' }).waitFor();
+      await second.waitFor({ state: 'detached' });
 
       expectClean(log);
       // The README's screenshot: refreshed on request only, so a test run leaves the tree clean.
@@ -225,7 +255,8 @@ describe('operator dashboard at /ui (headless Chromium, compiled binary, simulat
     async () => {
       const { page, log } = await instrumentedPage({ viewport: { width: 390, height: 844 }, colorScheme: 'dark', isMobile: true, hasTouch: true });
       await page.goto(`${server.url}/ui`, { waitUntil: 'load' });
-      // the key field has focus on load; Enter submits
+      // the key field takes focus once the page has rendered; Enter submits
+      await page.waitForFunction("document.activeElement?.id === 'admin-key'");
       await page.keyboard.type(adminKey);
       await page.keyboard.press('Enter');
       await page.getByRole('article', { name: /imported pro account/ }).waitFor();

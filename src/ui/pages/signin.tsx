@@ -1,5 +1,5 @@
 /** Sign-in: an admin key, checked against /admin/keys before it is kept for the session. */
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiFailure, call } from '../api';
 import { Notice } from '../components';
 
@@ -14,6 +14,9 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (key: string) => vo
   const [key, setKey] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const field = useRef<HTMLInputElement>(null);
+  // The autofocus attribute is not applied reliably to elements added after load.
+  useEffect(() => field.current?.focus(), []);
   return (
     <main class="signin">
       <h1>CodexIn dashboard</h1>
@@ -41,7 +44,7 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (key: string) => vo
         {notice ? <Notice kind="info">{notice}</Notice> : null}
         <label for="admin-key">
           Admin key
-          <input id="admin-key" type="password" autoComplete="off" spellcheck={false} value={key} onInput={(e) => setKey(e.currentTarget.value)} placeholder="ci_…" autoFocus />
+          <input ref={field} id="admin-key" type="password" autoComplete="off" spellcheck={false} value={key} onInput={(e) => setKey(e.currentTarget.value)} placeholder="ci_…" />
         </label>
         <p class="muted">Kept in this tab only (session storage) and sent to this server's /admin API, nowhere else.</p>
         {error ? <Notice kind="error">{error}</Notice> : null}
