@@ -28,7 +28,9 @@ export function UsagePage({ adminKey }: { adminKey: string }) {
 
   const days = useMemo(() => lastDays(DAYS), []);
   const { totals, requests, tokens } = useMemo(() => {
-    const rows = usage.data?.data ?? [];
+    // `days=28` reaches back 28×24 h, so it can include a sliver of a 29th UTC day: keep the charted days only.
+    const shownDays = new Set(days);
+    const rows = (usage.data?.data ?? []).filter((r) => shownDays.has(r.day));
     const byId = new Map<string | null, Totals>();
     for (const r of rows) {
       const t = byId.get(r.id) ?? { id: r.id, requests: 0, tokens: 0 };
