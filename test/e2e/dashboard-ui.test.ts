@@ -166,11 +166,17 @@ describe('operator dashboard at /ui (headless Chromium, compiled binary, simulat
       const used = await fetch(`${server.url}/v1/responses`, { method: 'POST', headers: { ...bearer(secret), 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-5.5', input: 'from the dashboard test' }) });
       expect(used.status).toBe(200);
       await used.text();
+      // and one call that fails upstream mid-stream, so Requests has an error code to show
+      sim.enqueue({ kind: 'fail_mid_stream', afterEvents: 3, code: 'server_error' });
+      const failed = await fetch(`${server.url}/v1/responses`, { method: 'POST', headers: { ...bearer(secret), 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-5.5', input: 'this one fails' }) });
+      const failedStatus = failed.status;
+      expect(failedStatus).toBeGreaterThanOrEqual(500);
+      await failed.text();
 
       // Requests: the call with key, account, route, model and status
       await nav(page, 'Requests').click();
       const requests = page.getByTestId('requests');
-      const call = requests.locator('tbody tr', { hasText: 'dashboard-e2e' });
+      const call = requests.locator('tbody tr', { hasText: 'dashboard-e2e' }).filter({ hasNotText: 'server_error' });
       await call.first().waitFor();
       const callText = await call.first().innerText();
       expect(callText).toContain('imported pro account');
@@ -178,6 +184,12 @@ describe('operator dashboard at /ui (headless Chromium, compiled binary, simulat
       expect(callText).toContain('gpt-5.5');
       expect(callText).toContain('200');
       expect(await requests.innerText()).not.toContain('from the dashboard test');
+      // only the failures, with the status and error code the client got
+      await page.getByRole('combobox', { name: /^Show/ }).selectOption('error');
+      const failure = requests.locator('tbody tr', { hasText: 'dashboard-e2e' }).filter({ hasText: 'server_error' });
+      await requests.locator('tbody tr:not(.failed)').first().waitFor({ state: 'detached' });
+      expect(await requests.locator('tbody tr').count()).toBe(1);
+      expect(await failure.innerText()).toContain(String(failedStatus));
       await page.screenshot({ path: join(RESULTS, 'dashboard-requests-desktop.png'), fullPage: true });
 
       // Usage: the key has a request today
@@ -185,7 +197,7 @@ describe('operator dashboard at /ui (headless Chromium, compiled binary, simulat
       const totals = page.getByTestId('usage-totals');
       const usageRow = totals.locator('tr', { has: page.getByRole('rowheader', { name: /dashboard-e2e/ }) });
       await usageRow.waitFor();
-      expect((await usageRow.locator('td').first().innerText()).trim()).toBe('1');
+      expect((await usageRow.locator('td').first().innerText()).trim()).toBe('2');
       expect(await page.locator('.chart canvas').count()).toBe(2);
       await page.screenshot({ path: join(RESULTS, 'dashboard-usage-desktop.png'), fullPage: true });
       await page.getByRole('combobox', { name: /^Per/ }).selectOption('account');
@@ -256,7 +268,7 @@ describe('operator dashboard at /ui (headless Chromium, compiled binary, simulat
       const { page, log } = await instrumentedPage({ viewport: { width: 390, height: 844 }, colorScheme: 'dark', isMobile: true, hasTouch: true });
       await page.goto(`${server.url}/ui`, { waitUntil: 'load' });
       // the key field takes focus once the page has rendered; Enter submits
-      await page.waitForFunction("document.activeElement?.id === 'admin-key'");
+      await page.locator('#admin-key:focus').waitFor();
       await page.keyboard.type(adminKey);
       await page.keyboard.press('Enter');
       await page.getByRole('article', { name: /imported pro account/ }).waitFor();
