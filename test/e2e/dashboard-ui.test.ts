@@ -286,6 +286,16 @@ describe('operator dashboard at /ui (headless Chromium, compiled binary, simulat
       await page.keyboard.press('Enter');
       await page.getByRole('heading', { name: 'Keys' }).waitFor();
       await page.screenshot({ path: join(RESULTS, 'dashboard-keys-phone-dark.png'), fullPage: true });
+      // the create form opens as a modal with focus inside; Escape closes it and focus returns to its button
+      await page.getByRole('button', { name: 'Create key' }).focus();
+      await page.keyboard.press('Enter');
+      const dialog = page.getByRole('dialog', { name: 'Create a key' });
+      await dialog.waitFor();
+      await page.locator('dialog :focus').waitFor();
+      await page.screenshot({ path: join(RESULTS, 'dashboard-create-key-phone-dark.png') });
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+      expect(await page.evaluate<string | null>('document.activeElement?.textContent ?? null')).toBe('Create key');
       // the wide tables and the charts fit the screen too
       for (const [name, ready] of [
         ['Requests', page.getByTestId('requests')],
