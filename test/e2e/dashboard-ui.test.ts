@@ -138,6 +138,7 @@ describe('operator dashboard at /ui (headless Chromium, compiled binary, simulat
       expect(await page.context().cookies()).toEqual([]);
       expect(await page.evaluate(() => sessionStorage.getItem('codexin.adminKey'))).toBe(adminKey);
       await page.screenshot({ path: join(RESULTS, 'dashboard-accounts-desktop.png'), fullPage: true });
+      await page.screenshot({ path: join(RESULTS, 'dashboard-readme.png'), clip: { x: 0, y: 0, width: 1280, height: 500 } });
 
       // Keys: create one; its secret is shown once, with the client config from /v1/me
       await nav(page, 'Keys').click();
@@ -256,7 +257,7 @@ describe('operator dashboard at /ui (headless Chromium, compiled binary, simulat
 
       expectClean(log);
       // The README's screenshot: refreshed on request only, so a test run leaves the tree clean.
-      if (process.env.UPDATE_SCREENSHOTS === '1') copyFileSync(join(RESULTS, 'dashboard-accounts-desktop.png'), join(REPO_ROOT, 'docs', 'dashboard.png'));
+      if (process.env.UPDATE_SCREENSHOTS === '1') copyFileSync(join(RESULTS, 'dashboard-readme.png'), join(REPO_ROOT, 'docs', 'dashboard.png'));
       await page.context().close();
     },
     90_000,

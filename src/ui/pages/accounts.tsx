@@ -88,7 +88,7 @@ function AccountCard({ account, adminKey, onChanged, onError }: { account: Accou
 }
 
 /** Runs the device-code login: start, show code and link, poll until approved, report the new account. */
-function AddAccount({ adminKey, open, onClose, onAdded }: { adminKey: string; open: boolean; onClose: () => void; onAdded: (message: string) => void }) {
+function AddAccount({ adminKey, open, onClose, onAdded, onLeftWaiting }: { adminKey: string; open: boolean; onClose: () => void; onAdded: (message: string) => void; onLeftWaiting: (message: string) => void }) {
   const [login, setLogin] = useState<DeviceLogin | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [label, setLabel] = useState('');
@@ -108,6 +108,7 @@ function AddAccount({ adminKey, open, onClose, onAdded }: { adminKey: string; op
   }, [login, open]);
 
   const close = () => {
+    if (login?.status === 'pending') onLeftWaiting(`The login with code ${login.user_code} is still waiting: once you approve it, the account appears here (press Refresh).`);
     setLogin(null);
     setError(null);
     setLabel('');
@@ -175,7 +176,7 @@ function AddAccount({ adminKey, open, onClose, onAdded }: { adminKey: string; op
 
 export function AccountsPage({ adminKey }: { adminKey: string }) {
   const accounts = useLoad(() => call<List<AccountView>>(adminKey, 'GET', '/admin/accounts'), [adminKey]);
-  const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
+  const [message, setMessage] = useState<{ kind: 'ok' | 'error' | 'info'; text: string } | null>(null);
   const [adding, setAdding] = useState(false);
   const changed = (text: string) => {
     setMessage({ kind: 'ok', text });
@@ -203,7 +204,7 @@ export function AccountsPage({ adminKey }: { adminKey: string }) {
       <div class="cards">
         {accounts.data?.data.map((a) => <AccountCard key={a.id} account={a} adminKey={adminKey} onChanged={changed} onError={failed} />)}
       </div>
-      <AddAccount adminKey={adminKey} open={adding} onClose={() => setAdding(false)} onAdded={changed} />
+      <AddAccount adminKey={adminKey} open={adding} onClose={() => setAdding(false)} onAdded={changed} onLeftWaiting={(text) => setMessage({ kind: 'info', text })} />
     </section>
   );
 }
