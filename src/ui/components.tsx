@@ -10,7 +10,7 @@ export interface Loaded<T> {
   reload: () => void;
 }
 
-/** Runs `load` now and on reload(); keeps the last data while reloading. */
+/** Runs `load` now, whenever one of `deps` changes (the caller lists what `load` reads), and on reload(); keeps the last data while reloading. */
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -35,7 +35,6 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [...deps, tick]);
   return { data, error, loading, reload: useCallback(() => setTick((n) => n + 1), []) };
 }

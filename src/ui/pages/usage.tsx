@@ -43,7 +43,6 @@ export function UsagePage({ adminKey }: { adminKey: string }) {
     const perDay = (pick: (r: UsageRow) => number): DaySeries[] =>
       shown.map((id) => ({ label: nameOf(id), values: days.map((d) => rows.filter((r) => r.id === id && r.day === d).reduce((sum, r) => sum + pick(r), 0)) }));
     return { totals, requests: perDay((r) => r.requests), tokens: perDay((r) => r.input_tokens + r.output_tokens) };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [usage.data, names.data, days]);
 
   return (
