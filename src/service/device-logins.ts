@@ -53,7 +53,7 @@ export class DeviceLogins {
     try {
       code = await startDeviceLogin(this.authUrl, this.fetchImpl);
     } catch (error) {
-      throw new ApiError(502, 'api_error', `The ChatGPT auth server did not start a login: ${(error as Error).message}.`, { code: 'device_login_unavailable' });
+      throw new ApiError(502, 'upstream_error', `The ChatGPT auth server did not start a login: ${(error as Error).message}.`, { code: 'device_login_unavailable' });
     }
     const login: DeviceLogin = {
       id: 'login_' + Buffer.from(crypto.getRandomValues(new Uint8Array(12))).toString('base64url'),
