@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { startGateway, type TestGateway } from '../support/gateway';
+import { DeviceLogins } from '../../src/service/device-logins';
+import { ApiError } from '../../src/openai/api-error';
 
 let gw: TestGateway;
 let admin: string;
@@ -125,6 +127,18 @@ describe('device-code login through /admin/accounts/logins', () => {
       again = await gw.call('/admin/accounts/logins', { method: 'POST', key: admin, json: {} });
     }
     expect(again.status).toBe(201);
+  });
+
+  test('an auth server that cannot be reached is a 502 that says so', async () => {
+    // port 1 on loopback: nothing listens there
+    const logins = new DeviceLogins(gw.accounts, 'http://127.0.0.1:1');
+    const failure = await logins.start().then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(ApiError);
+    expect(failure).toMatchObject({ status: 502, code: 'device_login_unavailable' });
+    expect((failure as ApiError).message).toContain('did not start a login');
   });
 
   test('an unknown login is 404, a non-admin key is 403', async () => {
