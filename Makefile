@@ -4,7 +4,7 @@ BUN := node_modules/.bin/bun
 DEPS_STAMP := node_modules/.deps-stamp
 JUNIT := test-results/junit.xml
 
-.PHONY: run test build bench typecheck deps browser clean
+.PHONY: run test build bench typecheck deps browser clean ui
 
 deps: $(DEPS_STAMP)
 
@@ -12,12 +12,20 @@ $(DEPS_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-run: deps
+UI_BUNDLE := dist/ui/app.js
+
+run: deps $(UI_BUNDLE)
 	$(BUN) src/main.ts serve
+
+# The dashboard (src/ui) bundled for src/routes/ui.ts to embed; the test preload rebuilds it when stale too.
+ui: $(UI_BUNDLE)
+
+$(UI_BUNDLE): $(DEPS_STAMP) $(shell find src/ui -type f 2>/dev/null)
+	$(BUN) src/ui/build.ts
 
 build: dist/codexin
 
-dist/codexin: $(DEPS_STAMP) $(shell find src -type f 2>/dev/null)
+dist/codexin: $(DEPS_STAMP) $(UI_BUNDLE) $(shell find src -type f 2>/dev/null)
 	@mkdir -p dist
 	# No --minify: it breaks Elysia's handler analysis at startup (research/bun-elysia-stack.md §1.4).
 	$(BUN) build --compile --bytecode --sourcemap --no-compile-autoload-dotenv --no-compile-autoload-bunfig --define 'process.env.NODE_ENV="production"' src/main.ts --outfile dist/codexin
@@ -33,6 +41,7 @@ test: deps build browser
 
 typecheck: deps
 	node_modules/.bin/tsc --noEmit -p .
+	node_modules/.bin/tsc --noEmit -p src/ui
 
 # CodexIn vs a direct client and a raw Bun proxy on the simulated upstream (bench/README.md).
 # 10,000 open streams need ~20,000 sockets in CodexIn: raise the fd limit as far as allowed.

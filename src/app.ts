@@ -28,6 +28,10 @@ import { metricsRoutes } from './routes/metrics';
 import { filesRoutes } from './routes/files';
 import { audioRoutes } from './routes/audio';
 import { imagesRoutes } from './routes/images';
+import { adminRequestsRoutes } from './routes/admin-requests';
+import { adminLoginsRoutes } from './routes/admin-logins';
+import { uiRoutes } from './routes/ui';
+import { DeviceLogins } from './service/device-logins';
 import type { FileService } from './service/files';
 import type { AssetsUpstream, Upstream } from './upstream/types';
 import type { UsageStore } from './store/usage';
@@ -75,6 +79,7 @@ export function createApp(deps: AppDeps) {
     .use(errorPlugin(deps.logger, () => app.routes))
     .use(accessLogPlugin(deps.observer))
     .use(docsPlugin)
+    .use(uiRoutes)
     .use(healthPlugin(deps.db, deps.upstreamReadiness))
     .use(modelsRoutes(auth, deps.models, deps.simulated === true))
     .use(responsesRoutes(auth, responsesDeps))
@@ -94,7 +99,9 @@ export function createApp(deps: AppDeps) {
         limiter: deps.limiter,
         maxBodyBytes: deps.config.maxBodyBytes,
       }),
-    );
+    )
+    .use(adminRequestsRoutes(auth, { db: deps.db }))
+    .use(adminLoginsRoutes(auth, { logins: new DeviceLogins(deps.accounts, deps.config.authUrl), simulated: deps.simulated === true, maxBodyBytes: deps.config.maxBodyBytes }));
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -153,7 +153,7 @@ export function imagesRoutes(auth: ReturnType<typeof authPlugin>, deps: ImagesRo
           const reply = { id: response.id, model: started.model, text: response.output_text ?? '', usage: response.usage };
           return new Response(JSON.stringify(reply), { headers: { 'content-type': 'application/json', ...started.headers, 'x-request-id': requestId } });
         } catch (error) {
-          started.finish(null, error instanceof ApiError ? error.status : 502);
+          started.finish(null, error instanceof ApiError ? error.status : 502, error instanceof ApiError ? error.code : 'upstream_error');
           throw error;
         }
       },

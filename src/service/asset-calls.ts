@@ -28,12 +28,14 @@ export async function meteredAssetCall<T extends { accountId: string | null }>(d
   const admission = deps.limiter.admit(info.key);
   const started = performance.now();
   let status = 200;
+  let errorCode: string | null = null;
   try {
     const result = await run();
     trace.accountId = result.accountId;
     return result;
   } catch (error) {
     status = error instanceof ApiError ? error.status : 500;
+    errorCode = error instanceof ApiError ? error.code : 'internal_error';
     throw error;
   } finally {
     admission.release();
@@ -47,6 +49,7 @@ export async function meteredAssetCall<T extends { accountId: string | null }>(d
       latencyMs: Math.round(performance.now() - started),
       ttfbMs: null,
       requestId: trace.requestId,
+      errorCode,
     });
   }
 }

@@ -135,7 +135,7 @@ export async function generateImage(deps: ResponsesServiceDeps, call: ResponseCa
     response = await aggregateResponse(started.events);
     started.finish(response);
   } catch (error) {
-    started.finish(null, error instanceof ApiError ? error.status : 502);
+    started.finish(null, error instanceof ApiError ? error.status : 502, error instanceof ApiError ? error.code : 'upstream_error');
     throw asClientError(error);
   }
   return { response, image: imageFromResponse(response) };

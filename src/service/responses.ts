@@ -51,7 +51,7 @@ export interface StartedResponse {
   headers: Record<string, string>;
   model: string;
   /** Records the outcome of a call whose events were not consumed to the end (e.g. failed aggregation). Idempotent. */
-  finish(final: ResponseObject | null, status?: number): void;
+  finish(final: ResponseObject | null, status?: number, errorCode?: string | null): void;
 }
 
 /** Request fields a Response echoes back, as the OpenAI API does. */
@@ -110,7 +110,7 @@ export async function startResponse(deps: ResponsesServiceDeps, call: ResponseCa
   trace.deferred = true;
   deps.observer.metrics.activeStreams.inc();
   let finished = false;
-  const finish: StartedResponse['finish'] = (final, status) => {
+  const finish: StartedResponse['finish'] = (final, status, errorCode) => {
     if (finished) return;
     finished = true;
     admission.release();
@@ -127,6 +127,7 @@ export async function startResponse(deps: ResponsesServiceDeps, call: ResponseCa
       latencyMs: Math.round(performance.now() - trace.start),
       ttfbMs: trace.ttfbMs === null ? null : Math.round(trace.ttfbMs),
       requestId: trace.requestId,
+      errorCode: errorCode ?? final?.error?.code ?? (final ? null : httpStatus === 499 ? 'client_closed_request' : 'stream_ended_early'),
     });
     deps.observer.complete(trace, httpStatus);
   };
@@ -140,7 +141,7 @@ export async function startResponse(deps: ResponsesServiceDeps, call: ResponseCa
       forwardHeaders: call.forwardHeaders,
     });
   } catch (error) {
-    finish(null, error instanceof ApiError ? error.status : 502);
+    finish(null, error instanceof ApiError ? error.status : 502, error instanceof ApiError ? error.code : 'upstream_error');
     if (error instanceof ApiError) Object.assign(error.headers, admission.headers, error.headers);
     throw error;
   }

@@ -104,7 +104,15 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
       CREATE INDEX files_sha256 ON files (sha256);
     `);
   },
-  // 5: when a token refresh began and has not yet been settled (cleared on save or on the auth server's answer).
+  // 5: the error code the client got, per request (the dashboard's Requests page), and
+  // an index on time for the per-day aggregates across all keys and accounts.
+  (db) => {
+    db.exec(`
+      ALTER TABLE usage ADD COLUMN error_code TEXT;
+      CREATE INDEX usage_at ON usage (at);
+    `);
+  },
+  // 6: when a token refresh began and has not yet been settled (cleared on save or on the auth server's answer).
   //    Left set, it tells the next refresh that an earlier one was cut off mid round trip.
   (db) => {
     db.exec('ALTER TABLE accounts ADD COLUMN refresh_started_at INTEGER');

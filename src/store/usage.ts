@@ -12,6 +12,8 @@ export interface UsageEntry {
   latencyMs: number | null;
   ttfbMs: number | null;
   requestId: string | null;
+  /** The OpenAI error code the client got (e.g. usage_limit_reached); null on success. */
+  errorCode?: string | null;
 }
 
 export interface UsageTotals {
@@ -28,8 +30,8 @@ export class UsageStore {
   record(e: UsageEntry, at = Date.now()): void {
     this.db
       .query(
-        `INSERT INTO usage (at, key_id, account_id, route, model, status, input_tokens, cached_tokens, output_tokens, reasoning_tokens, latency_ms, ttfb_ms, request_id)
-         VALUES ($at, $key, $account, $route, $model, $status, $in, $cached, $out, $reasoning, $latency, $ttfb, $rid)`,
+        `INSERT INTO usage (at, key_id, account_id, route, model, status, input_tokens, cached_tokens, output_tokens, reasoning_tokens, latency_ms, ttfb_ms, request_id, error_code)
+         VALUES ($at, $key, $account, $route, $model, $status, $in, $cached, $out, $reasoning, $latency, $ttfb, $rid, $error)`,
       )
       .run({
         at,
@@ -45,6 +47,7 @@ export class UsageStore {
         latency: e.latencyMs,
         ttfb: e.ttfbMs,
         rid: e.requestId,
+        error: e.errorCode ?? null,
       });
   }
 
