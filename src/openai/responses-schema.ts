@@ -101,3 +101,14 @@ export const ResponseObjectSchema = t.Object(
   },
   { ...open, description: 'A Response (stream:false), or with stream:true a text/event-stream of Responses events' },
 );
+
+export const CompactResourceSchema = t.Object(
+  {
+    id: t.String(),
+    object: t.Literal('response.compaction'),
+    created_at: t.Number(),
+    output: t.Array(InputItemSchema, { description: 'The compacted conversation: send it as `input` on the next request' }),
+    usage: ResponseObjectSchema.properties.usage,
+  },
+  { ...open, description: 'The compaction resource' },
+);

@@ -2,10 +2,11 @@
  * POST /v1/responses (SSE or one JSON Response) and POST /v1/responses/compact.
  * Thin: parse, authorize, hand to the responses service, shape the reply.
  */
-import { Elysia, t } from 'elysia';
+import { Elysia } from 'elysia';
 import { ApiError } from '../openai/api-error';
 import type { ResponsesRequest } from '../openai/responses-types';
-import { ResponsesCreateSchema, ResponseObjectSchema, InputItemSchema } from '../openai/responses-schema';
+import { ResponsesCreateSchema, ResponseObjectSchema, CompactResourceSchema } from '../openai/responses-schema';
+import { compactionResource } from '../translate/compaction';
 import { ErrorEnvelopeSchema, authErrorResponses } from '../openai/schemas';
 import { jsonParser } from '../http/json-body';
 import type { authPlugin } from '../http/auth';
@@ -92,22 +93,27 @@ export function responsesRoutes(auth: ReturnType<typeof authPlugin>, deps: Respo
     )
     .post(
       '/v1/responses/compact',
-      async ({ body, apiKey, request, requestId }) => {
+      async ({ body, apiKey, request, requestId, set }) => {
         const model = resolveModel(deps.models, apiKey, body.model);
-        const result = await deps.upstream.compact({ ...(body as ResponsesRequest), model: model.upstreamSlug }, {
+        const { ignoredParams, ...result } = await deps.upstream.compact({ ...(body as ResponsesRequest), model: model.upstreamSlug }, {
           signal: request.signal,
           keyId: apiKey.id,
           requestId,
           forwardHeaders: forwardableHeaders(Object.fromEntries(request.headers)),
         });
-        return result;
+        if (ignoredParams?.length) set.headers['x-codexin-ignored-params'] = ignoredParams.join(', ');
+        return compactionResource(result);
       },
       {
         auth: 'any',
         parse: [jsonParser(deps.maxBodyBytes), 'json'],
         body: ResponsesCreateSchema,
-        response: { 200: t.Object({ output: t.Array(InputItemSchema) }, { additionalProperties: true }), ...errorResponses },
-        detail: { summary: 'Compact a conversation', description: 'Remote compaction as used by Codex CLI: returns the compacted input items.' },
+        response: { 200: CompactResourceSchema, ...errorResponses },
+        detail: {
+          summary: 'Compact a conversation',
+          description:
+            'Remote compaction as used by Codex CLI: returns the compaction resource (`object: "response.compaction"`) whose `output` is the compacted conversation, to send as `input` next time. Request fields compaction does not use are named in `x-codexin-ignored-params`.',
+        },
       },
     );
 }
