@@ -3,17 +3,28 @@
  * OpenAI Responses API and keeps any other field (additionalProperties), so a
  * parameter a newer client sends is passed on rather than silently stripped.
  */
-import { t } from 'elysia';
+import { t, type TSchema } from 'elysia';
+import type { SchemaOptions } from '@sinclair/typebox';
 
 const open = { additionalProperties: true } as const;
+
+/**
+ * A field the spec types as nullable: `null` is accepted and means absent
+ * (nullsAsAbsent() removes it before the request goes on). SDKs send explicit nulls:
+ * the Python SDK's pydantic tools send `description: null`, `model_dump()` history
+ * sends `phase: null`.
+ */
+function nullable<T extends TSchema>(schema: T, options: SchemaOptions = {}) {
+  return t.Optional(t.Union([schema, t.Null()], options));
+}
 
 const ContentPart = t.Object(
   {
     type: t.String({ description: 'input_text | input_image | input_file | output_text | refusal | ...' }),
     text: t.Optional(t.String()),
-    image_url: t.Optional(t.String({ description: 'data: URL (base64) or http(s) URL' })),
-    file_id: t.Optional(t.String()),
-    detail: t.Optional(t.String({ description: 'auto | low | high | original' })),
+    image_url: nullable(t.String(), { description: 'data: URL (base64) or http(s) URL' }),
+    file_id: nullable(t.String()),
+    detail: nullable(t.String(), { description: 'auto | low | high | original' }),
   },
   open,
 );
@@ -32,7 +43,7 @@ export const InputItemSchema = t.Object(
     name: t.Optional(t.String()),
     arguments: t.Optional(t.String()),
     output: t.Optional(t.Unknown()),
-    phase: t.Optional(t.String()),
+    phase: nullable(t.String(), { description: 'commentary | final_answer' }),
   },
   open,
 );
@@ -41,7 +52,7 @@ export const ToolSchema = t.Object(
   {
     type: t.String({ description: 'function | custom | web_search | image_generation | local_shell | namespace | tool_search | ...' }),
     name: t.Optional(t.String()),
-    description: t.Optional(t.String()),
+    description: nullable(t.String()),
     parameters: t.Optional(t.Unknown()),
     strict: t.Optional(t.Union([t.Boolean(), t.Null()])),
   },
@@ -53,23 +64,23 @@ export const ResponsesCreateSchema = t.Object(
     model: t.String({ minLength: 1, description: 'A model id from GET /v1/models', examples: ['gpt-5.5'] }),
     input: t.Optional(t.Union([t.String(), t.Array(InputItemSchema)], { description: 'A string, or the conversation as input items' })),
     instructions: t.Optional(t.Union([t.String(), t.Null()])),
-    stream: t.Optional(t.Boolean({ description: 'Stream Server-Sent Events', default: false })),
-    tools: t.Optional(t.Array(ToolSchema)),
+    stream: nullable(t.Boolean(), { description: 'Stream Server-Sent Events (default false)' }),
+    tools: nullable(t.Array(ToolSchema)),
     tool_choice: t.Optional(t.Unknown()),
-    parallel_tool_calls: t.Optional(t.Boolean()),
+    parallel_tool_calls: nullable(t.Boolean()),
     reasoning: t.Optional(
       t.Union([
-        t.Object({ effort: t.Optional(t.String({ description: 'none | minimal | low | medium | high | xhigh' })), summary: t.Optional(t.Union([t.String(), t.Null()])) }, open),
+        t.Object({ effort: nullable(t.String(), { description: 'none | minimal | low | medium | high | xhigh' }), summary: nullable(t.String(), { description: 'auto | concise | detailed' }) }, open),
         t.Null(),
       ]),
     ),
-    text: t.Optional(t.Object({ verbosity: t.Optional(t.String()), format: t.Optional(t.Unknown()) }, open)),
-    include: t.Optional(t.Array(t.String())),
-    store: t.Optional(t.Boolean({ description: 'Ignored: the upstream never stores responses' })),
-    prompt_cache_key: t.Optional(t.String()),
-    service_tier: t.Optional(t.String()),
+    text: nullable(t.Object({ verbosity: nullable(t.String(), { description: 'low | medium | high' }), format: t.Optional(t.Unknown()) }, open)),
+    include: nullable(t.Array(t.String())),
+    store: nullable(t.Boolean(), { description: 'Nothing is stored (the upstream requires store:false); true is named in x-codexin-ignored-params' }),
+    prompt_cache_key: nullable(t.String()),
+    service_tier: nullable(t.String()),
     previous_response_id: t.Optional(t.Union([t.String(), t.Null()], { description: 'Only within one WebSocket connection' })),
-    client_metadata: t.Optional(t.Object({}, open)),
+    client_metadata: nullable(t.Object({}, open)),
     max_output_tokens: t.Optional(t.Union([t.Integer({ minimum: 1 }), t.Null()], { description: 'Accepted; the ChatGPT upstream ignores it' })),
   },
   { ...open, description: 'OpenAI Responses API request' },

@@ -4,9 +4,9 @@
  */
 import { Elysia } from 'elysia';
 import { ApiError } from '../openai/api-error';
-import type { ResponsesRequest } from '../openai/responses-types';
 import { ResponsesCreateSchema, ResponseObjectSchema, CompactResourceSchema } from '../openai/responses-schema';
 import { compactionResource } from '../translate/compaction';
+import { nullsAsAbsent } from '../openai/nulls-as-absent';
 import { ErrorEnvelopeSchema, authErrorResponses } from '../openai/schemas';
 import { jsonParser } from '../http/json-body';
 import type { authPlugin } from '../http/auth';
@@ -36,7 +36,8 @@ export function responsesRoutes(auth: ReturnType<typeof authPlugin>, deps: Respo
     .use(auth)
     .post(
       '/v1/responses',
-      async ({ body, apiKey, request, requestId, trace }) => {
+      async ({ body: raw, apiKey, request, requestId, trace }) => {
+        const body = nullsAsAbsent(raw);
         if (typeof body.previous_response_id === 'string' && body.previous_response_id !== '') {
           throw new ApiError(
             400,
@@ -46,7 +47,7 @@ export function responsesRoutes(auth: ReturnType<typeof authPlugin>, deps: Respo
           );
         }
         const started = await startResponse(deps, {
-          request: body as ResponsesRequest,
+          request: body,
           key: apiKey,
           trace,
           route: '/v1/responses',
@@ -93,9 +94,10 @@ export function responsesRoutes(auth: ReturnType<typeof authPlugin>, deps: Respo
     )
     .post(
       '/v1/responses/compact',
-      async ({ body, apiKey, request, requestId, set }) => {
+      async ({ body: raw, apiKey, request, requestId, set }) => {
+        const body = nullsAsAbsent(raw);
         const model = resolveModel(deps.models, apiKey, body.model);
-        const { ignoredParams, ...result } = await deps.upstream.compact({ ...(body as ResponsesRequest), model: model.upstreamSlug }, {
+        const { ignoredParams, ...result } = await deps.upstream.compact({ ...body, model: model.upstreamSlug }, {
           signal: request.signal,
           keyId: apiKey.id,
           requestId,

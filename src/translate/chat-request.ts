@@ -140,7 +140,8 @@ export function chatRequestToResponses(body: ChatCompletionRequest): { request: 
   if (typeof body.model !== 'string' || body.model === '') throw badRequest('model is required.', 'model', 'missing_required_parameter');
   rejectUnsupported(body);
 
-  const ignoredParams: string[] = IGNORED_CHAT_PARAMS.filter((name) => present(body[name]));
+  // store:false is what happens anyway; only a client asking for storage is told it does not get it.
+  const ignoredParams: string[] = IGNORED_CHAT_PARAMS.filter((name) => present(body[name]) && !(name === 'store' && body.store === false));
   // top_logprobs without logprobs:true is harmless noise (logprobs:true was rejected above).
   if (present(body.top_logprobs)) ignoredParams.push('top_logprobs');
 
