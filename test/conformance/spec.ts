@@ -26,6 +26,20 @@ const SPEC_PATCHES = (schemas: Record<string, SchemaNode>) => {
   details.required = (details.required as string[]).filter((name) => name !== 'cache_write_tokens');
 };
 SPEC_PATCHES(spec.components.schemas);
+
+/**
+ * A few schemas (CreateChatCompletionStreamResponse) still use OpenAPI 3.0's
+ * `nullable: true`, which JSON Schema 2020-12 does not know: read it as the 3.0 spec
+ * defines it, "this schema, or null".
+ */
+function openApi30Nullable(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(openApi30Nullable);
+  if (typeof node !== 'object' || node === null) return node;
+  const { nullable, ...rest } = node as SchemaNode;
+  const converted = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, openApi30Nullable(v)]));
+  return nullable === true ? { anyOf: [converted, { type: 'null' }] } : converted;
+}
+spec.components.schemas = openApi30Nullable(spec.components.schemas) as Record<string, SchemaNode>;
 export const SPEC_VERSION = spec.spec_version;
 
 const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
