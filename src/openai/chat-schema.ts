@@ -46,7 +46,16 @@ const ResponsesShapedChatBodySchema = t.Object(
   { ...open, description: 'A Responses-shaped body (as Cursor sends), answered in Chat Completions form' },
 );
 
-export const ChatCompletionCreateSchema = t.Union([ChatCompletionBodySchema, ResponsesShapedChatBodySchema]);
+export const ChatCompletionCreateSchema = t.Union([ChatCompletionBodySchema, ResponsesShapedChatBodySchema], {
+  // Swagger UI pre-fills the try-it-out body with this; it succeeds as it is.
+  example: {
+    model: 'gpt-5.5',
+    messages: [
+      { role: 'system', content: 'You are a concise assistant.' },
+      { role: 'user', content: 'Say hello in one short sentence.' },
+    ],
+  },
+});
 
 export const ChatCompletionSchema = t.Object(
   {

@@ -83,8 +83,28 @@ export const ResponsesCreateSchema = t.Object(
     client_metadata: nullable(t.Object({}, open)),
     max_output_tokens: t.Optional(t.Union([t.Integer({ minimum: 1 }), t.Null()], { description: 'Accepted; the ChatGPT upstream ignores it' })),
   },
-  { ...open, description: 'OpenAI Responses API request' },
+  {
+    ...open,
+    description: 'OpenAI Responses API request',
+    // Swagger UI pre-fills the try-it-out body with this; it succeeds as it is.
+    example: { model: 'gpt-5.5', input: 'Say hello in one short sentence.', instructions: 'You are a concise assistant.', stream: false },
+  },
 );
+
+/** A request to POST /v1/responses/compact: the conversation to compact. */
+export const CompactRequestSchema = t.Object(ResponsesCreateSchema.properties, {
+  ...open,
+  description: 'The conversation to compact, as a Responses request',
+  example: {
+    model: 'gpt-5.5',
+    instructions: 'You are a concise assistant.',
+    input: [
+      { role: 'user', content: 'What is the capital of France?' },
+      { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Paris.' }] },
+      { role: 'user', content: 'And of Italy?' },
+    ],
+  },
+});
 
 export const ResponseObjectSchema = t.Object(
   {

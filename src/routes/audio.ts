@@ -40,7 +40,7 @@ const TranscriptionBodySchema = t.Object(
     temperature: t.Optional(t.String({ description: 'Accepted and ignored' })),
     timestamp_granularities: t.Optional(t.Union([t.String(), t.Array(t.String())], { description: 'word and/or segment (verbose_json only); also sent as timestamp_granularities[]' })),
   },
-  { additionalProperties: true },
+  { additionalProperties: true, example: { model: 'gpt-4o-transcribe', language: 'en', response_format: 'json' } },
 );
 
 const TranscriptionSchema = t.Object(

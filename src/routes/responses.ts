@@ -4,7 +4,7 @@
  */
 import { Elysia } from 'elysia';
 import { ApiError } from '../openai/api-error';
-import { ResponsesCreateSchema, ResponseObjectSchema, CompactResourceSchema } from '../openai/responses-schema';
+import { ResponsesCreateSchema, ResponseObjectSchema, CompactResourceSchema, CompactRequestSchema } from '../openai/responses-schema';
 import { compactionResource } from '../translate/compaction';
 import { nullsAsAbsent } from '../openai/nulls-as-absent';
 import { ErrorEnvelopeSchema, authErrorResponses } from '../openai/schemas';
@@ -109,7 +109,7 @@ export function responsesRoutes(auth: ReturnType<typeof authPlugin>, deps: Respo
       {
         auth: 'any',
         parse: [jsonParser(deps.maxBodyBytes), 'json'],
-        body: ResponsesCreateSchema,
+        body: CompactRequestSchema,
         response: { 200: CompactResourceSchema, ...errorResponses },
         detail: {
           summary: 'Compact a conversation',
