@@ -183,7 +183,7 @@ describe(`compact returns the spec's CompactResource (${SPEC_VERSION})`, () => {
 });
 
 describe(`WebSocket turns conform (${SPEC_VERSION})`, () => {
-  test('two turns on one connection, the second continuing the first', async () => {
+  test('a prewarm (generate:false), then two turns, each continuing the previous', async () => {
     const wsUrl = gw.listen().replace('http', 'ws') + '/v1/responses';
     const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${key}` } } as unknown as string[]);
     const turns: Json[][] = [];
@@ -193,20 +193,21 @@ describe(`WebSocket turns conform (${SPEC_VERSION})`, () => {
         current = [];
         ws.send(JSON.stringify(message));
       };
-      ws.onopen = () => send({ type: 'response.create', model: MODEL, input: 'first', tools: [WEATHER_TOOL] });
+      ws.onopen = () => send({ type: 'response.create', model: MODEL, generate: false, instructions: 'Be brief.', input: 'context', tools: [WEATHER_TOOL] });
       ws.onerror = () => reject(new Error('socket error'));
       ws.onmessage = (m) => {
         const frame = JSON.parse(String(m.data)) as Json;
         current.push(frame);
         if (!['response.completed', 'response.failed', 'response.incomplete', 'error'].includes(frame.type)) return;
         turns.push(current);
-        if (turns.length === 2) return resolve();
+        if (turns.length === 3) return resolve();
         send({ type: 'response.create', model: MODEL, previous_response_id: frame.response?.id, input: [{ role: 'user', content: 'second' }] });
       };
       setTimeout(() => reject(new Error('session timed out')), 10_000);
     });
     ws.close();
     for (const turn of turns) conforming(turn);
-    expect(turns.map((turn) => turn.at(-1)!.type)).toEqual(['response.completed', 'response.completed']);
+    expect(turns.map((turn) => turn.at(-1)!.type)).toEqual(['response.completed', 'response.completed', 'response.completed']);
+    expect(turns[0]!.at(-1)!.response).toMatchObject({ instructions: 'Be brief.', tools: [{ name: 'get_weather', strict: true }] });
   });
 });
