@@ -35,6 +35,9 @@ const ECHOED_AS_SENT = [
   'top_logprobs',
 ] as const;
 
+/** Fields the ChatGPT adapter fills in on the upstream request when the client left them out. */
+const REWRITTEN_BY_ADAPTER = ['instructions', 'prompt_cache_key'] as const;
+
 /** The API's defaults for every field the two schemas require; `null` where the spec allows it and has no default. */
 const DEFAULTS: Readonly<JsonObject> = {
   instructions: null,
@@ -91,6 +94,9 @@ export function requestEcho(request: ResponsesRequest): Partial<ResponseObject> 
     if (request[name] !== undefined && request[name] !== null) echo[name] = request[name];
   }
   if (Array.isArray(request.tools)) echo.tools = request.tools.map(echoedTool);
+  // The upstream echoes the request as the adapter rewrote it ("" instructions, a derived
+  // cache key): what the client did not send is null, not the adapter's stand-in.
+  for (const name of REWRITTEN_BY_ADAPTER) echo[name] ??= null;
   return echo as Partial<ResponseObject>;
 }
 

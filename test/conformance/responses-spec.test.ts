@@ -43,7 +43,15 @@ function conforming(events: Json[]): Json {
 }
 
 const scenarios: Array<{ name: string; body: Json; upstream?: () => void; check?: (final: Json) => void }> = [
-  { name: 'text', body: { model: MODEL, input: 'hello' }, check: (r) => expect(r.status).toBe('completed') },
+  {
+    name: 'text',
+    body: { model: MODEL, input: 'hello' },
+    check: (r) => {
+      expect(r.status).toBe('completed');
+      // The upstream saw instructions "" and a derived cache key; the client sent neither.
+      expect(r).toMatchObject({ instructions: null, prompt_cache_key: null });
+    },
+  },
   {
     name: 'reasoning with summary and encrypted content',
     body: { model: MODEL, input: 'think', reasoning: { effort: 'low', summary: 'auto' }, include: ['reasoning.encrypted_content'] },

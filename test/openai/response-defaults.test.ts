@@ -71,9 +71,14 @@ describe('requestEcho', () => {
   test('echoes what the client sent, skipping nulls', () => {
     expect(requestEcho({ model: 'm', instructions: 'hi', temperature: 0.2, metadata: { a: 'b' }, user: null as never, tools: [{ type: 'function', name: 'f' }] })).toEqual({
       instructions: 'hi',
+      prompt_cache_key: null,
       temperature: 0.2,
       metadata: { a: 'b' },
       tools: [{ type: 'function', name: 'f', strict: true, parameters: null, description: null }],
     });
+  });
+
+  test('instructions and prompt_cache_key the client left out are null, overriding the upstream echo of the rewritten request', () => {
+    expect(requestEcho({ model: 'm' })).toEqual({ instructions: null, prompt_cache_key: null });
   });
 });
