@@ -34,7 +34,10 @@ function mostSpecific(error: SchemaError): SchemaError {
     const type = c.schema?.type;
     return type === actual || (actual === 'number' && type === 'integer');
   });
-  const chosen = sameKind ?? candidates[0];
+  // A variant whose error lies deeper than the union itself matched the value's outer shape
+  // (e.g. `input` as an array of items): its error names the field inside that is wrong.
+  const deeper = candidates.find((c) => typeof c.path === 'string' && typeof error.path === 'string' && c.path.length > error.path.length);
+  const chosen = sameKind ?? deeper ?? candidates[0];
   return chosen ? mostSpecific(chosen) : error;
 }
 

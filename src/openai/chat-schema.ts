@@ -17,10 +17,10 @@ const ChatMessageSchema = t.Object(
   open,
 );
 
-export const ChatCompletionCreateSchema = t.Object(
+const ChatCompletionBodySchema = t.Object(
   {
     model: t.String({ minLength: 1, examples: ['gpt-5.5'] }),
-    messages: t.Optional(t.Array(ChatMessageSchema, { description: 'The conversation (required unless a Responses-shaped body with `input` is sent)' })),
+    messages: t.Array(ChatMessageSchema, { description: 'The conversation' }),
     stream: t.Optional(t.Union([t.Boolean(), t.Null()])),
     stream_options: t.Optional(t.Union([t.Object({ include_usage: t.Optional(t.Boolean()) }, open), t.Null()])),
     tools: t.Optional(t.Array(t.Object({ type: t.String() }, open))),
@@ -35,6 +35,27 @@ export const ChatCompletionCreateSchema = t.Object(
   },
   { ...open, description: 'OpenAI Chat Completions request' },
 );
+
+/** Cursor's BYOK mode posts a Responses-shaped body (`input`, no `messages`) here and expects Chat back. */
+const ResponsesShapedChatBodySchema = t.Object(
+  {
+    model: t.String({ minLength: 1 }),
+    input: t.Union([t.String(), t.Array(t.Object({}, open))]),
+    stream: t.Optional(t.Union([t.Boolean(), t.Null()])),
+  },
+  { ...open, description: 'A Responses-shaped body (as Cursor sends), answered in Chat Completions form' },
+);
+
+export const ChatCompletionCreateSchema = t.Union([ChatCompletionBodySchema, ResponsesShapedChatBodySchema], {
+  // Swagger UI pre-fills the try-it-out body with this; it succeeds as it is.
+  example: {
+    model: 'gpt-5.5',
+    messages: [
+      { role: 'system', content: 'You are a concise assistant.' },
+      { role: 'user', content: 'Say hello in one short sentence.' },
+    ],
+  },
+});
 
 export const ChatCompletionSchema = t.Object(
   {

@@ -188,6 +188,8 @@ export interface ChatCompletionMessage {
   content: string | null;
   refusal: string | null;
   tool_calls?: ChatToolCall[];
+  /** The legacy (`functions`) form of one tool call, answered to a request that used `functions`. */
+  function_call?: { name: string; arguments: string };
   /** Reasoning summary text; the de-facto field clients (Hermes, AI SDK compatible) read. */
   reasoning_content?: string;
 }
@@ -204,7 +206,6 @@ export interface ChatCompletion {
   object: 'chat.completion';
   created: number;
   model: string;
-  system_fingerprint: null;
   service_tier?: string;
   choices: ChatCompletionChoice[];
   usage?: ChatUsage;
@@ -228,6 +229,8 @@ export interface ChatCompletionDelta {
   refusal?: string;
   reasoning_content?: string;
   tool_calls?: ChatToolCallDelta[];
+  /** Legacy `functions` form: the first fragment carries the name, later ones argument text. */
+  function_call?: { name?: string; arguments?: string };
 }
 
 export interface ChatCompletionChunkChoice {
@@ -242,7 +245,6 @@ export interface ChatCompletionChunk {
   object: 'chat.completion.chunk';
   created: number;
   model: string;
-  system_fingerprint: null;
   choices: ChatCompletionChunkChoice[];
   /** Present only when the client asked for `stream_options.include_usage`: null until the last chunk. */
   usage?: ChatUsage | null;

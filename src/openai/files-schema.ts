@@ -38,7 +38,7 @@ export const FileUploadSchema = t.Object(
     'expires_after[anchor]': t.Optional(t.String({ description: 'created_at' })),
     'expires_after[seconds]': t.Optional(t.String({ description: 'Lifetime in seconds (3600 to 2592000)' })),
   },
-  { additionalProperties: true },
+  { additionalProperties: true, example: { purpose: 'user_data' } },
 );
 
 export const FileListQuerySchema = t.Object({

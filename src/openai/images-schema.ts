@@ -16,7 +16,7 @@ export const ImageAnalysisBodySchema = t.Object(
     detail: t.Optional(t.Union([t.Literal('auto'), t.Literal('low'), t.Literal('high'), t.Literal('original')])),
     stream: t.Optional(t.Boolean()),
   },
-  { additionalProperties: true },
+  { additionalProperties: true, example: { prompt: 'What colour is this image?', image_url: 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGMQWFwPAAH5ATMaZSmcAAAAAElFTkSuQmCC', detail: 'auto' } },
 );
 
 export const ImageAnalysisSchema = t.Object({
@@ -45,7 +45,7 @@ export const ImageGenerationBodySchema = t.Object(
     response_format: t.Optional(t.Union([t.Literal('b64_json'), t.Literal('url')], { description: 'url gives a data: URL (nothing is hosted)' })),
     stream: t.Optional(t.Boolean()),
   },
-  { additionalProperties: true },
+  { additionalProperties: true, example: { prompt: 'A watercolour lighthouse at dawn', size: '1024x1024', quality: 'low', output_format: 'png' } },
 );
 
 export const ImagesResponseSchema = t.Object(
@@ -72,7 +72,7 @@ export const ImageUploadBodySchema = t.Object(
     file: t.File({ description: 'A PNG, JPEG, GIF or WebP image, at most 20 MB' }),
     purpose: t.Optional(t.String({ description: 'Purpose of the local copy (default vision)' })),
   },
-  { additionalProperties: true },
+  { additionalProperties: true, example: { purpose: 'vision' } },
 );
 
 export const CodexImageSchema = t.Composite([

@@ -78,6 +78,8 @@ export interface ResponseObject extends JsonObject {
   id: string;
   object: 'response';
   created_at: number;
+  /** When the response completed (unix seconds); null until then. */
+  completed_at?: number | null;
   status: 'in_progress' | 'completed' | 'incomplete' | 'failed' | 'queued' | 'cancelled';
   model: string;
   output: ResponseItem[];

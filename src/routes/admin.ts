@@ -42,19 +42,22 @@ const limitFields = {
   models: t.Optional(nullable(t.Array(t.String(), { minItems: 1, description: 'Allowed model ids (null: all)' }))),
 };
 
-const KeyCreateSchema = t.Object({
-  name: t.String({ minLength: 1, maxLength: 200 }),
-  scopes: t.Optional(t.Array(t.UnionEnum([...KEY_SCOPES]))),
-  expires_in_seconds: t.Optional(t.Integer({ minimum: 1 })),
-  ...limitFields,
-});
+const KeyCreateSchema = t.Object(
+  {
+    name: t.String({ minLength: 1, maxLength: 200 }),
+    scopes: t.Optional(t.Array(t.UnionEnum([...KEY_SCOPES]))),
+    expires_in_seconds: t.Optional(t.Integer({ minimum: 1 })),
+    ...limitFields,
+  },
+  { example: { name: 'ci-bot', scopes: ['advanced'], expires_in_seconds: 2592000, rpm: 60 } },
+);
 
 const KeyPatchSchema = t.Object({
   name: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
   scopes: t.Optional(t.Array(t.UnionEnum([...KEY_SCOPES]), { description: 'Replaces the scopes, e.g. ["advanced"] to grant advanced access, [] to remove it' })),
   expires_at: t.Optional(nullable(t.Number({ description: 'Unix milliseconds; null: never' }))),
   ...limitFields,
-});
+}, { example: { name: 'ci-bot (renamed)', rpm: 120 } });
 
 const UsageTotalsSchema = t.Object({ requests: t.Number(), input_tokens: t.Number(), cached_tokens: t.Number(), output_tokens: t.Number(), reasoning_tokens: t.Number() });
 const KeyWithUsageSchema = t.Composite([KeyViewSchema, t.Object({ usage: UsageTotalsSchema, active_requests: t.Number() })]);
@@ -271,7 +274,7 @@ export function adminRoutes(auth: ReturnType<typeof authPlugin>, deps: AdminDeps
           auth: 'admin',
           parse: json,
           params: t.Object({ id: t.String() }),
-          body: t.Object({ enabled: t.Boolean() }),
+          body: t.Object({ enabled: t.Boolean() }, { example: { enabled: true } }),
           response: { 200: ModelViewSchema, ...errors },
           detail: { summary: 'Enable or disable a model' },
         },

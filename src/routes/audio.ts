@@ -40,7 +40,7 @@ const TranscriptionBodySchema = t.Object(
     temperature: t.Optional(t.String({ description: 'Accepted and ignored' })),
     timestamp_granularities: t.Optional(t.Union([t.String(), t.Array(t.String())], { description: 'word and/or segment (verbose_json only); also sent as timestamp_granularities[]' })),
   },
-  { additionalProperties: true },
+  { additionalProperties: true, example: { model: 'gpt-4o-transcribe', language: 'en', response_format: 'json' } },
 );
 
 const TranscriptionSchema = t.Object(
@@ -69,6 +69,13 @@ function formatOf(value: string | undefined): TranscriptFormat {
     'response_format',
     'unsupported_response_format',
   );
+}
+
+/** Fields the ChatGPT transcription service has no counterpart for: accepted, dropped, named. */
+function ignoredTranscriptionParams(body: Parameters<typeof textField>[0]): string[] {
+  const ignored = ['temperature', 'chunking_strategy'].filter((name) => (textField(body, name) ?? '') !== '');
+  for (const name of ['include', 'known_speaker_names', 'known_speaker_references']) if (listField(body, name).length > 0) ignored.push(name);
+  return ignored;
 }
 
 function granularitiesOf(values: string[], format: TranscriptFormat): string[] {
@@ -111,7 +118,10 @@ export function audioRoutes(auth: ReturnType<typeof authPlugin>, deps: AudioRout
           ),
         );
         const formatted = formatTranscript(transcript.text, format, { duration: wavDurationSeconds(bytes), language: language ?? null, granularities });
-        return new Response(formatted.body, { headers: { 'content-type': formatted.contentType, 'x-request-id': requestId } });
+        const headers: Record<string, string> = { 'content-type': formatted.contentType, 'x-request-id': requestId };
+        const ignored = ignoredTranscriptionParams(body);
+        if (ignored.length) headers['x-codexin-ignored-params'] = ignored.join(', ');
+        return new Response(formatted.body, { headers });
       },
       {
         auth: 'advanced',

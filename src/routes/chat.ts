@@ -22,11 +22,11 @@ import { sseStream } from '../stream/sse-response';
 import { SSE_DONE } from '../stream/sse-encode';
 import { SSE_HEADERS, type ResponsesRouteDeps } from './responses';
 
-function toResponsesRequest(body: Record<string, unknown>): { request: ResponsesRequest; ignoredParams: string[] } {
+function toResponsesRequest(body: Record<string, unknown>): { request: ResponsesRequest; ignoredParams: string[]; legacyFunctions: boolean } {
   // Cursor BYOK posts a Responses-shaped body here and expects Chat back.
   if (isResponsesShapedBody(body)) {
     const { stream: _stream, stream_options: _options, ...rest } = body;
-    return { request: rest as ResponsesRequest, ignoredParams: [] };
+    return { request: rest as ResponsesRequest, ignoredParams: [], legacyFunctions: false };
   }
   if (!Array.isArray(body.messages)) throw badRequest("Missing required parameter: 'messages'.", 'messages', 'missing_required_parameter');
   const { stream: _stream, stream_options: _options, ...rest } = body;
@@ -41,7 +41,7 @@ export function chatRoutes(auth: ReturnType<typeof authPlugin>, deps: ResponsesR
       '/v1/chat/completions',
       async ({ body, apiKey, request, requestId, trace }) => {
         const raw = body as Record<string, unknown>;
-        const { request: responsesRequest, ignoredParams } = toResponsesRequest(raw);
+        const { request: responsesRequest, ignoredParams, legacyFunctions } = toResponsesRequest(raw);
         const started = await startResponse(deps, {
           request: responsesRequest,
           key: apiKey,
@@ -56,13 +56,13 @@ export function chatRoutes(auth: ReturnType<typeof authPlugin>, deps: ResponsesR
         if (ignored.length) headers['x-codexin-ignored-params'] = ignored.join(', ');
         if (raw.stream === true) {
           const includeUsage = (raw.stream_options as { include_usage?: boolean } | null | undefined)?.include_usage === true;
-          const chunks = chatChunksFromEvents(started.events, { model: started.model, includeUsage });
+          const chunks = chatChunksFromEvents(started.events, { model: started.model, includeUsage, legacyFunctions });
           return new Response(sseStream(chunks, { keepaliveMs: deps.keepaliveMs, encode: encodeChatSse, trailer: SSE_DONE }), {
             headers: { ...SSE_HEADERS, ...headers },
           });
         }
         const response = await aggregateResponse(started.events);
-        return new Response(JSON.stringify(responseToChatCompletion(response, { model: started.model })), {
+        return new Response(JSON.stringify(responseToChatCompletion(response, { model: started.model, legacyFunctions })), {
           headers: { 'content-type': 'application/json', ...headers },
         });
       },

@@ -74,8 +74,9 @@ export function imagesRoutes(auth: ReturnType<typeof authPlugin>, deps: ImagesRo
     if (body.stream === true) throw badRequest('Streaming image generation is not supported; omit stream.', 'stream', 'unsupported_parameter');
     const { responsesModel, imageModel, ignored } = splitModel(body.model);
     const extra = body as Record<string, unknown>;
-    // dall-e's style and the abuse-tracking user field have no upstream counterpart.
-    const ignoredParams = [ignored ? 'model' : null, extra.style !== undefined ? 'style' : null, extra.user !== undefined ? 'user' : null].filter((p): p is string => p !== null);
+    // dall-e's style and the abuse-tracking user field have no upstream counterpart; partial images need streaming, which is refused.
+    const named = (name: string) => (extra[name] !== undefined && extra[name] !== null ? name : null);
+    const ignoredParams = [ignored ? 'model' : null, named('style'), named('user'), named('partial_images')].filter((p): p is string => p !== null);
     if (ignoredParams.length) set.headers['x-codexin-ignored-params'] = ignoredParams.join(', ');
     const model = helperModel(deps.models, apiKey, responsesModel);
     const upstreamRequest = imageGenerationRequest(model, {

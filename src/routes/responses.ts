@@ -2,10 +2,11 @@
  * POST /v1/responses (SSE or one JSON Response) and POST /v1/responses/compact.
  * Thin: parse, authorize, hand to the responses service, shape the reply.
  */
-import { Elysia, t } from 'elysia';
+import { Elysia } from 'elysia';
 import { ApiError } from '../openai/api-error';
-import type { ResponsesRequest } from '../openai/responses-types';
-import { ResponsesCreateSchema, ResponseObjectSchema, InputItemSchema } from '../openai/responses-schema';
+import { ResponsesCreateSchema, ResponseObjectSchema, CompactResourceSchema, CompactRequestSchema } from '../openai/responses-schema';
+import { compactionResource } from '../translate/compaction';
+import { nullsAsAbsent } from '../openai/nulls-as-absent';
 import { ErrorEnvelopeSchema, authErrorResponses } from '../openai/schemas';
 import { jsonParser } from '../http/json-body';
 import type { authPlugin } from '../http/auth';
@@ -35,7 +36,8 @@ export function responsesRoutes(auth: ReturnType<typeof authPlugin>, deps: Respo
     .use(auth)
     .post(
       '/v1/responses',
-      async ({ body, apiKey, request, requestId, trace }) => {
+      async ({ body: raw, apiKey, request, requestId, trace }) => {
+        const body = nullsAsAbsent(raw);
         if (typeof body.previous_response_id === 'string' && body.previous_response_id !== '') {
           throw new ApiError(
             400,
@@ -45,7 +47,7 @@ export function responsesRoutes(auth: ReturnType<typeof authPlugin>, deps: Respo
           );
         }
         const started = await startResponse(deps, {
-          request: body as ResponsesRequest,
+          request: body,
           key: apiKey,
           trace,
           route: '/v1/responses',
@@ -92,22 +94,28 @@ export function responsesRoutes(auth: ReturnType<typeof authPlugin>, deps: Respo
     )
     .post(
       '/v1/responses/compact',
-      async ({ body, apiKey, request, requestId }) => {
+      async ({ body: raw, apiKey, request, requestId, set }) => {
+        const body = nullsAsAbsent(raw);
         const model = resolveModel(deps.models, apiKey, body.model);
-        const result = await deps.upstream.compact({ ...(body as ResponsesRequest), model: model.upstreamSlug }, {
+        const { ignoredParams, ...result } = await deps.upstream.compact({ ...body, model: model.upstreamSlug }, {
           signal: request.signal,
           keyId: apiKey.id,
           requestId,
           forwardHeaders: forwardableHeaders(Object.fromEntries(request.headers)),
         });
-        return result;
+        if (ignoredParams?.length) set.headers['x-codexin-ignored-params'] = ignoredParams.join(', ');
+        return compactionResource(result);
       },
       {
         auth: 'any',
         parse: [jsonParser(deps.maxBodyBytes), 'json'],
-        body: ResponsesCreateSchema,
-        response: { 200: t.Object({ output: t.Array(InputItemSchema) }, { additionalProperties: true }), ...errorResponses },
-        detail: { summary: 'Compact a conversation', description: 'Remote compaction as used by Codex CLI: returns the compacted input items.' },
+        body: CompactRequestSchema,
+        response: { 200: CompactResourceSchema, ...errorResponses },
+        detail: {
+          summary: 'Compact a conversation',
+          description:
+            'Remote compaction as used by Codex CLI: returns the compaction resource (`object: "response.compaction"`) whose `output` is the compacted conversation, to send as `input` next time. Request fields compaction does not use are named in `x-codexin-ignored-params`.',
+        },
       },
     );
 }

@@ -7,6 +7,7 @@
 import { ApiError } from '../openai/api-error';
 import type { ResponseObject, ResponseStreamEvent, ResponsesRequest } from '../openai/responses-types';
 import { validateInputImages } from '../openai/image-input';
+import { requestEcho } from '../openai/response-defaults';
 import type { Upstream } from '../upstream/types';
 import type { ModelStore } from '../store/models';
 import type { UsageStore } from '../store/usage';
@@ -52,15 +53,6 @@ export interface StartedResponse {
   model: string;
   /** Records the outcome of a call whose events were not consumed to the end (e.g. failed aggregation). Idempotent. */
   finish(final: ResponseObject | null, status?: number, errorCode?: string | null): void;
-}
-
-/** Request fields a Response echoes back, as the OpenAI API does. */
-function echoedFields(request: ResponsesRequest): Partial<ResponseObject> {
-  const meta: Record<string, unknown> = {};
-  for (const name of ['instructions', 'tools', 'tool_choice', 'parallel_tool_calls', 'reasoning', 'text', 'prompt_cache_key', 'service_tier']) {
-    if (request[name] !== undefined) meta[name] = request[name];
-  }
-  return meta as Partial<ResponseObject>;
 }
 
 const TERMINAL = new Set(['response.completed', 'response.incomplete', 'response.failed']);
@@ -148,7 +140,7 @@ export async function startResponse(deps: ResponsesServiceDeps, call: ResponseCa
   trace.accountId = upstream.accountId;
   trace.ttfbMs = performance.now() - trace.start;
   return {
-    events: metered(normalizeEvents(withIdleLimit(upstream.events, deps.upstreamIdleMs ?? DEFAULT_UPSTREAM_IDLE_MS), { model: model.id, requestMeta: echoedFields(call.request) }), finish),
+    events: metered(normalizeEvents(withIdleLimit(upstream.events, deps.upstreamIdleMs ?? DEFAULT_UPSTREAM_IDLE_MS), { model: model.id, requestMeta: requestEcho(call.request) }), finish),
     headers: { ...upstream.headers, ...admission.headers, 'server-timing': serverTiming(trace) },
     model: model.id,
     finish,

@@ -61,6 +61,21 @@ const ARG_STREAMS: Readonly<Record<string, { field: 'arguments' | 'input'; delta
   custom_tool_call: { field: 'input', delta: 'response.custom_tool_call_input.delta', done: 'response.custom_tool_call_input.done' },
 };
 
+/**
+ * A content part with the fields the spec requires of its type: `output_text` carries
+ * `annotations` and `logprobs` (the ChatGPT backend sometimes omits both).
+ */
+function completePart(part: ContentPart): ContentPart {
+  if (part.type !== 'output_text') return part;
+  if (Array.isArray(part.annotations) && Array.isArray(part.logprobs)) return part;
+  return { ...part, annotations: Array.isArray(part.annotations) ? part.annotations : [], logprobs: Array.isArray(part.logprobs) ? part.logprobs : [] };
+}
+
+/** Text events of output_text parts carry `logprobs` (required by the spec's delta and done events). */
+function withLogprobs(event: ResponseStreamEvent, kind: PartKind): ResponseStreamEvent {
+  return kind.partType === 'output_text' && !Array.isArray(event.logprobs) ? { ...event, logprobs: [] } : event;
+}
+
 function nonEmpty(value: unknown): value is string {
   return typeof value === 'string' && value !== '';
 }
@@ -240,6 +255,8 @@ export class OutputItems {
     }
     const args = ARG_STREAMS[track.type];
     if (args) {
+      // A shell opened without the name (it came only with the finished item) gets it now, for the arguments' done event.
+      if (!nonEmpty(track.shell.name) && nonEmpty(item.name)) track.shell = { ...track.shell, name: item.name };
       const value = item[args.field];
       final[args.field] = this.finishArgs(track, typeof value === 'string' ? value : track.args, undefined);
     }
@@ -267,7 +284,7 @@ export class OutputItems {
       this.closePart(track, part, matches ? finalPart : undefined);
     }
     // The upstream's final list wins when it has one; a slim done item gets what was streamed.
-    return given.length > 0 ? given : tracked.map((p) => p.part);
+    return given.length > 0 ? given.map(completePart) : tracked.map((p) => p.part);
   }
 
   // ---- parts ----
@@ -299,7 +316,7 @@ export class OutputItems {
         const delta = typeof event.delta === 'string' ? event.delta : '';
         part.text += delta;
         part.part = { ...part.part, [kind.text.field]: part.text };
-        this.emit({ ...event, ...routing, delta });
+        this.emit(withLogprobs({ ...event, ...routing, delta }, kind));
         return;
       }
       case 'text_done': {
@@ -320,7 +337,7 @@ export class OutputItems {
   private openPart(track: ItemTrack, kind: PartKind, given: ContentPart | undefined, event?: ResponseStreamEvent): PartTrack {
     const list = track.parts[kind.list];
     let part: ContentPart = given ? { ...given } : emptyPart(kind);
-    if (kind.partType === 'output_text' && !Array.isArray(part.annotations)) part = { ...part, annotations: [] };
+    part = completePart(part);
     if (kind.text && typeof part[kind.text.field] !== 'string') part = { ...part, [kind.text.field]: '' };
     const track_: PartTrack = { kind, part, text: partText(part, kind) ?? '', textDone: false, partDone: false };
     list.push(track_);
@@ -334,7 +351,7 @@ export class OutputItems {
     part.text += text;
     part.part = { ...part.part, [part.kind.text.field]: part.text };
     const index = track.parts[part.kind.list].indexOf(part);
-    this.emit({ type: part.kind.text.delta, output_index: track.index, item_id: track.id, [part.kind.indexField]: index, delta: text });
+    this.emit(withLogprobs({ type: part.kind.text.delta, output_index: track.index, item_id: track.id, [part.kind.indexField]: index, delta: text }, part.kind));
   }
 
   /** Emits the text `done` event, preceded by a delta for any final text not yet streamed. */
@@ -346,14 +363,14 @@ export class OutputItems {
     part.part = { ...part.part, [kind.text.field]: finalText };
     part.textDone = true;
     const index = track.parts[kind.list].indexOf(part);
-    this.emit({ ...(event ?? {}), type: kind.text.done, output_index: track.index, item_id: track.id, [kind.indexField]: index, [kind.text.field]: finalText });
+    this.emit(withLogprobs({ ...(event ?? {}), type: kind.text.done, output_index: track.index, item_id: track.id, [kind.indexField]: index, [kind.text.field]: finalText }, kind));
   }
 
   private closePart(track: ItemTrack, part: PartTrack, finalPart: ContentPart | undefined, event?: ResponseStreamEvent): void {
     if (part.partDone) return;
     const kind = part.kind;
     if (kind.text) this.finishText(track, part, partText(finalPart, kind) ?? part.text);
-    if (finalPart && finalPart.type === kind.partType) part.part = kind.text ? { ...part.part, ...finalPart, [kind.text.field]: part.text } : { ...finalPart };
+    if (finalPart && finalPart.type === kind.partType) part.part = completePart(kind.text ? { ...part.part, ...finalPart, [kind.text.field]: part.text } : { ...finalPart });
     part.partDone = true;
     const index = track.parts[kind.list].indexOf(part);
     this.emit({ ...(event ?? {}), type: kind.done, output_index: track.index, item_id: track.id, [kind.indexField]: index, part: part.part });
@@ -370,7 +387,11 @@ export class OutputItems {
     }
     track.args = finalText;
     track.argsDone = true;
-    this.emit({ ...(event ?? {}), type: args.done, output_index: track.index, item_id: track.id, [args.field]: finalText });
+    const done: ResponseStreamEvent = { ...(event ?? {}), type: args.done, output_index: track.index, item_id: track.id, [args.field]: finalText };
+    // The spec requires the function's name on function_call_arguments.done; the ChatGPT backend omits it.
+    const name = nonEmpty(event?.name) ? event.name : track.shell.name;
+    if (track.type === 'function_call' && nonEmpty(name)) done.name = name;
+    this.emit(done);
     return finalText;
   }
 

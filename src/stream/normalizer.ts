@@ -13,6 +13,7 @@
  *   `error` + `response.failed`.
  */
 import type { ResponseItem, ResponseObject, ResponseStreamEvent } from '../openai/responses-types';
+import { completeResponse } from '../openai/response-defaults';
 import { ALLOWED_EVENT_TYPES } from './event-types';
 import { newResponseId } from './ids';
 import { isItemScoped, OutputItems } from './normalize-items';
@@ -35,7 +36,7 @@ const TERMINAL_STATUS: Readonly<Record<string, TerminalStatus>> = {
 };
 
 /** Fields the normalizer decides itself; an upstream's or requestMeta's values for them are ignored. */
-const CONTROLLED_FIELDS = ['id', 'object', 'created_at', 'status', 'model', 'output', 'output_text', 'usage', 'error', 'incomplete_details'] as const;
+const CONTROLLED_FIELDS = ['id', 'object', 'created_at', 'completed_at', 'status', 'model', 'output', 'output_text', 'usage', 'error', 'incomplete_details'] as const;
 
 function withoutControlled(value: unknown): Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return {};
@@ -78,7 +79,8 @@ export class ResponseNormalizer {
 
   /** The upstream ended (or broke) without a terminal event: fail the response loudly. */
   abort(code: 'stream_incomplete' | 'upstream_stream_error', message: string): ResponseStreamEvent[] {
-    if (!this.ended) this.fail({ type: 'server_error', code, message, param: null });
+    // The `error` event names what broke; response.error.code stays within the spec's enum of codes.
+    if (!this.ended) this.fail({ type: 'server_error', code, message, param: null }, 'server_error');
     return this.drain();
   }
 
@@ -158,15 +160,16 @@ export class ResponseNormalizer {
     }
   }
 
-  private fail(error: StreamErrorBody): void {
+  private fail(error: StreamErrorBody, responseCode?: string): void {
     this.ensureCreated(undefined);
-    this.out.push({ type: 'error', error });
+    // Nested `error` is what the API sends and SDKs read; the spec's ResponseErrorEvent puts code/message/param at the top: carry both.
+    this.out.push({ type: 'error', code: error.code, message: error.message, param: error.param, error });
     this.out.push({
       type: 'response.failed',
       response: this.response('failed', {
         output: this.items.finishedOutput(),
         usage: normalizeUsage(undefined),
-        error: { code: error.code ?? error.type, message: error.message },
+        error: { code: responseCode ?? error.code ?? error.type, message: error.message },
         incomplete_details: null,
       }),
     });
@@ -178,7 +181,8 @@ export class ResponseNormalizer {
     parts: { output: ResponseItem[]; usage?: ResponseObject['usage']; error?: ResponseObject['error']; incomplete_details?: ResponseObject['incomplete_details'] },
   ): ResponseObject {
     const identity = this.identity ?? { id: newResponseId(), created_at: Math.floor(Date.now() / 1000) };
-    return {
+    // Every lifecycle event carries the whole object: what neither the request nor the upstream gave takes the API default.
+    return completeResponse({
       id: identity.id,
       object: 'response',
       created_at: identity.created_at,
@@ -192,6 +196,6 @@ export class ResponseNormalizer {
       usage: parts.usage ?? null,
       error: parts.error ?? null,
       incomplete_details: parts.incomplete_details ?? null,
-    };
+    });
   }
 }

@@ -57,8 +57,9 @@ export function toolCallArguments(item: ResponseItem): string {
 export function finishReason(
   response: Pick<ResponseObject, 'status' | 'incomplete_details'> | undefined,
   hasToolCalls: boolean,
+  legacyFunctions = false,
 ): ChatFinishReason {
-  if (hasToolCalls) return 'tool_calls';
+  if (hasToolCalls) return legacyFunctions ? 'function_call' : 'tool_calls';
   if (response?.status === 'incomplete') {
     const reason = response.incomplete_details?.reason;
     if (reason === 'max_output_tokens') return 'length';

@@ -135,20 +135,26 @@ function reasoningConfig(body: ChatCompletionRequest): ResponsesRequest['reasoni
   return Object.keys(reasoning).length > 0 ? reasoning : undefined;
 }
 
-export function chatRequestToResponses(body: ChatCompletionRequest): { request: ResponsesRequest; ignoredParams: string[] } {
+/**
+ * `legacyFunctions`: the request used `functions` (not `tools`), so the reply must use
+ * `function_call` and finish_reason "function_call".
+ */
+export function chatRequestToResponses(body: ChatCompletionRequest): { request: ResponsesRequest; ignoredParams: string[]; legacyFunctions: boolean } {
   if (!isObject(body)) throw badRequest('The request body must be a JSON object.', null, 'invalid_type');
   if (typeof body.model !== 'string' || body.model === '') throw badRequest('model is required.', 'model', 'missing_required_parameter');
   rejectUnsupported(body);
 
-  const ignoredParams: string[] = IGNORED_CHAT_PARAMS.filter((name) => present(body[name]));
+  // store:false is what happens anyway; only a client asking for storage is told it does not get it.
+  const ignoredParams: string[] = IGNORED_CHAT_PARAMS.filter((name) => present(body[name]) && !(name === 'store' && body.store === false));
   // top_logprobs without logprobs:true is harmless noise (logprobs:true was rejected above).
   if (present(body.top_logprobs)) ignoredParams.push('top_logprobs');
 
   let tools: ResponsesRequest['tools'];
   let customToolNames = new Set<string>();
+  const legacyFunctions = !present(body.tools) && present(body.functions);
   if (present(body.tools)) {
     ({ tools, customToolNames } = chatToolsToResponses(body.tools));
-  } else if (present(body.functions)) {
+  } else if (legacyFunctions) {
     tools = legacyFunctionsToTools(body.functions);
   }
 
@@ -160,6 +166,8 @@ export function chatRequestToResponses(body: ChatCompletionRequest): { request: 
   if (present(body.tool_choice)) request.tool_choice = chatToolChoiceToResponses(body.tool_choice as NonNullable<ChatCompletionRequest['tool_choice']>);
   else if (present(body.function_call)) request.tool_choice = legacyFunctionCallToToolChoice(body.function_call);
   if (typeof body.parallel_tool_calls === 'boolean') request.parallel_tool_calls = body.parallel_tool_calls;
+  // The legacy reply holds one function_call: ask for one call at a time.
+  if (legacyFunctions) request.parallel_tool_calls = false;
 
   const text = textConfig(body);
   if (text) request.text = text;
@@ -178,7 +186,7 @@ export function chatRequestToResponses(body: ChatCompletionRequest): { request: 
     request[key] = value;
   }
 
-  return { request, ignoredParams };
+  return { request, ignoredParams, legacyFunctions };
 }
 
 /**

@@ -21,7 +21,7 @@ const nonEmpty = (text: string) => text !== '';
 
 export function responseToChatCompletion(
   response: ResponseObject,
-  opts: { model: string; id?: string; created?: number },
+  opts: { model: string; id?: string; created?: number; legacyFunctions?: boolean },
 ): ChatCompletion {
   const output = Array.isArray(response.output) ? response.output : [];
 
@@ -40,7 +40,10 @@ export function responseToChatCompletion(
     content: text === '' && (toolCalls.length > 0 || refusal !== '') ? null : text,
     refusal: refusal === '' ? null : refusal,
   };
-  if (toolCalls.length > 0) message.tool_calls = toolCalls;
+  // A `functions` request is answered in its own terms (openai@4's runFunctions reads only
+  // function_call); it asked for one call at a time (parallel_tool_calls: false upstream).
+  if (toolCalls.length > 0 && opts.legacyFunctions) message.function_call = toolCalls[0]!.function;
+  else if (toolCalls.length > 0) message.tool_calls = toolCalls;
   if (reasoning !== '') message.reasoning_content = reasoning;
 
   const completion: ChatCompletion = {
@@ -48,8 +51,7 @@ export function responseToChatCompletion(
     object: 'chat.completion',
     created: opts.created ?? response.created_at ?? Math.floor(Date.now() / 1000),
     model: opts.model,
-    system_fingerprint: null,
-    choices: [{ index: 0, message, logprobs: null, finish_reason: finishReason(response, toolCalls.length > 0) }],
+    choices: [{ index: 0, message, logprobs: null, finish_reason: finishReason(response, toolCalls.length > 0, opts.legacyFunctions) }],
   };
   if (response.usage) completion.usage = chatUsage(response.usage);
   if (typeof response.service_tier === 'string') completion.service_tier = response.service_tier;

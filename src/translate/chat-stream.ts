@@ -37,6 +37,8 @@ export type { ChatStreamError } from '../openai/chat-types';
 export interface ChatStreamOptions {
   model: string;
   includeUsage: boolean;
+  /** The request used legacy `functions`: answer with `delta.function_call` and finish_reason "function_call". */
+  legacyFunctions?: boolean;
   id?: string;
   created?: number;
 }
@@ -189,14 +191,23 @@ class ChatStreamTranslator {
     const callId = item.call_id ?? item.id ?? `call_${call.index}`;
     this.callBySlot.set(slot, call);
     this.callByCallId.set(callId, call);
-    this.emitToolCall(out, { index: call.index, id: callId, type: 'function', function: { name: item.name ?? '', arguments: '' } });
+    if (this.opts.legacyFunctions) this.emitFunctionCall(out, call, { name: item.name ?? '', arguments: '' });
+    else this.emitToolCall(out, { index: call.index, id: callId, type: 'function', function: { name: item.name ?? '', arguments: '' } });
     return call;
   }
 
   private appendArgs(out: ChatStreamOutput[], call: CallState, delta: string): void {
     if (delta === '') return;
     call.args += delta;
-    this.emitToolCall(out, { index: call.index, function: { arguments: delta } });
+    if (this.opts.legacyFunctions) this.emitFunctionCall(out, call, { arguments: delta });
+    else this.emitToolCall(out, { index: call.index, function: { arguments: delta } });
+  }
+
+  /** Legacy form: one function call per reply, so only the first call is sent. */
+  private emitFunctionCall(out: ChatStreamOutput[], call: CallState, fragment: { name?: string; arguments?: string }): void {
+    if (call.index !== 0) return;
+    this.start(out);
+    out.push(this.chunk({ function_call: fragment }));
   }
 
   private emitToolCall(out: ChatStreamOutput[], fragment: ChatToolCallDelta): void {
@@ -230,7 +241,7 @@ class ChatStreamTranslator {
       this.completeItem(out, slot, item);
     });
     this.start(out, response);
-    const reason: ChatFinishReason = finishReason(response, this.callCount > 0);
+    const reason: ChatFinishReason = finishReason(response, this.callCount > 0, this.opts.legacyFunctions);
     out.push(this.chunk({}, reason));
     if (this.opts.includeUsage) out.push({ ...this.chunk({}), choices: [], usage: chatUsage(response?.usage) });
     this.finished = true;
@@ -242,7 +253,6 @@ class ChatStreamTranslator {
       object: 'chat.completion.chunk',
       created: this.created ?? 0,
       model: this.opts.model,
-      system_fingerprint: null,
       choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
     };
     if (this.opts.includeUsage) chunk.usage = null;

@@ -25,12 +25,19 @@ export interface UpstreamStream {
   accountId: string | null;
 }
 
+/** The upstream's compaction answer, and the request fields it had to drop (named to the client). */
+export interface CompactResult {
+  output: ResponseItem[];
+  ignoredParams?: string[];
+  [key: string]: unknown;
+}
+
 export interface Upstream {
   readonly kind: 'chatgpt' | 'openai' | 'mock';
   /** Starts a streamed Responses call. Throws ApiError for non-2xx answers (before any event). */
   createResponse(request: ResponsesRequest, ctx: UpstreamCallContext): Promise<UpstreamStream>;
   /** Remote compaction (POST /responses/compact): returns the compacted output items. */
-  compact(request: ResponsesRequest, ctx: UpstreamCallContext): Promise<{ output: ResponseItem[]; [key: string]: unknown }>;
+  compact(request: ResponsesRequest, ctx: UpstreamCallContext): Promise<CompactResult>;
   /** The upstream's model catalog, where it publishes one (ChatGPT's /codex/models). */
   listModels?(): Promise<UpstreamModel[]>;
 }

@@ -13,6 +13,7 @@
 import type { Server, ServerWebSocket, WebSocketHandler } from 'bun';
 import { ApiError } from '../openai/api-error';
 import type { ResponseItem, ResponseObject, ResponseStreamEvent, ResponsesRequest } from '../openai/responses-types';
+import { completeResponse, requestEcho } from '../openai/response-defaults';
 import { authenticate } from '../http/auth';
 import { newRequestId } from '../http/request-id';
 import { newTrace } from '../observe/trace';
@@ -98,9 +99,9 @@ export function createResponsesSocket(deps: ResponsesServiceDeps & { keys: KeySt
     if (generate === false) {
       // Codex's prewarm: remember the context, answer without spending a model call.
       const id = 'resp_' + crypto.randomUUID().replace(/-/g, '');
-      const response: ResponseObject = { id, object: 'response', created_at: Math.floor(Date.now() / 1000), status: 'in_progress', model: request.model, output: [], usage: null, error: null, incomplete_details: null };
-      send(ws, { type: 'response.created', sequence_number: 0, response });
-      send(ws, { type: 'response.completed', sequence_number: 1, response: { ...response, status: 'completed', usage: { input_tokens: 0, input_tokens_details: { cached_tokens: 0 }, output_tokens: 0, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 0 } } });
+      const response: ResponseObject = { id, object: 'response', created_at: Math.floor(Date.now() / 1000), status: 'in_progress', model: request.model, output: [], usage: null, error: null, incomplete_details: null, ...requestEcho(request) };
+      send(ws, { type: 'response.created', sequence_number: 0, response: completeResponse(response) });
+      send(ws, { type: 'response.completed', sequence_number: 1, response: completeResponse({ ...response, status: 'completed', usage: { input_tokens: 0, input_tokens_details: { cached_tokens: 0 }, output_tokens: 0, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 0 } }) });
       state.history = input;
       state.lastResponseId = id;
       return;

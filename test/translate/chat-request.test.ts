@@ -382,7 +382,7 @@ describe('top-level parameters', () => {
       logit_bias: { '50256': -100 },
       user: 'u-1',
       metadata: { a: 'b' },
-      store: false,
+      store: true,
       top_logprobs: 2,
       prediction: { type: 'content', content: 'x' },
       web_search_options: {},

@@ -6,7 +6,8 @@
  */
 import { ApiError } from '../../openai/api-error';
 import type { ResponseItem, ResponsesRequest, JsonObject } from '../../openai/responses-types';
-import type { Upstream, UpstreamCallContext, UpstreamModel, UpstreamStream } from '../types';
+import type { CompactResult, Upstream, UpstreamCallContext, UpstreamModel, UpstreamStream } from '../types';
+import { COMPACT_REQUEST_FIELDS, compactIgnoredParams } from '../../translate/compaction';
 import type { AccountRecord, AccountStore } from '../../store/accounts';
 import type { Logger } from '../../log';
 import type { AccountPool } from '../pool';
@@ -71,17 +72,17 @@ export class ChatGptUpstream implements Upstream {
     return { events: parseResponseEvents(response.body), headers, accountId: account.id };
   }
 
-  async compact(request: ResponsesRequest, ctx: UpstreamCallContext): Promise<{ output: ResponseItem[]; [key: string]: unknown }> {
+  async compact(request: ResponsesRequest, ctx: UpstreamCallContext): Promise<CompactResult> {
     const { body, promptCacheKey } = toChatGptRequest(request, ctx.keyId);
     // The compact route is unary JSON: it takes no stream/store/include fields.
     const compactBody: JsonObject = {};
-    for (const name of ['model', 'input', 'instructions', 'tools', 'parallel_tool_calls', 'reasoning', 'text']) {
+    for (const name of COMPACT_REQUEST_FIELDS) {
       if (body[name] !== undefined) compactBody[name] = body[name];
     }
     const { response } = await this.send('/codex/responses/compact', compactBody, ctx, promptCacheKey, 'application/json');
     const parsed = (await response.json().catch(() => null)) as { output?: unknown } | null;
     if (!parsed || !Array.isArray(parsed.output)) throw new ApiError(502, 'upstream_error', 'The upstream sent an unreadable compaction result.', { code: 'upstream_error' });
-    return parsed as { output: ResponseItem[] };
+    return { ...(parsed as { output: ResponseItem[] }), ignoredParams: compactIgnoredParams(request) };
   }
 
   async listModels(): Promise<UpstreamModel[]> {

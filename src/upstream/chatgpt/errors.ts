@@ -3,7 +3,9 @@
  *
  * | upstream                         | client gets                                            |
  * |----------------------------------|--------------------------------------------------------|
- * | 400 {"detail": msg}              | 400 invalid_request_error, message = msg               |
+ * | 400 / 422 {"detail": msg}        | 400 invalid_request_error, message = msg               |
+ * | 404 naming a model               | 404 invalid_request_error, model_not_found             |
+ * | 404 other ("Not Found")          | 502 upstream_error, upstream_not_found (wrong URL)     |
  * | 401 / 403 (after one refresh)    | 502 upstream_error (the account, not the caller's key) |
  * | 429 usage_limit_reached          | 429, body's type/plan_type/resets_at kept, retry-after |
  * | 429 other                        | 429 rate_limit_error, retry-after                      |
@@ -66,7 +68,15 @@ export function mapUpstreamError(status: number, text: string, headers: Headers,
       headers: retryAfterHeaders(Number.isFinite(retryAfter) ? retryAfter : 1),
     });
   }
-  if (status === 400 || status === 404 || status === 422) {
+  if (status === 404) {
+    // The backend answers 404 for a model it does not serve, and a bare "Not Found" for a
+    // path it does not have: the first is the caller's to fix, the second the operator's.
+    if (upstreamMessage && /model/i.test(upstreamMessage)) {
+      return new ApiError(404, 'invalid_request_error', upstreamMessage, { code: 'model_not_found', param: 'model' });
+    }
+    return new ApiError(502, 'upstream_error', 'The upstream has no such endpoint (HTTP 404 Not Found); the operator should check --upstream-url.', { code: 'upstream_not_found' });
+  }
+  if (status === 400 || status === 422) {
     return new ApiError(400, 'invalid_request_error', upstreamMessage ?? `The upstream rejected the request (HTTP ${status}).`, {
       code: typeof err?.code === 'string' ? err.code : null,
       param: typeof err?.param === 'string' ? err.param : null,

@@ -90,6 +90,8 @@ export function toChatGptRequest(request: ResponsesRequest, keyId: string): Chat
     if (body.service_tier !== 'auto' && body.service_tier !== 'default') dropped.push('service_tier');
     delete body.service_tier;
   }
+  // Nothing is stored upstream (store must be false there): a client asking for storage is told.
+  if (request.store === true) dropped.push('store');
   const input = normalizeInput(request.input);
   body.input = input;
   body.instructions = typeof request.instructions === 'string' ? request.instructions : '';

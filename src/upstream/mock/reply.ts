@@ -79,6 +79,27 @@ function image(request: JsonObject, prompt: string): ItemSpec {
   return { type: 'image_generation', prompt, partialImages: typeof partial === 'number' ? Math.min(3, partial) : 0 };
 }
 
+/** Verbs and plumbing words that say nothing about what a tool is about. */
+const GENERIC_NAME_WORDS = new Set(['get', 'set', 'run', 'call', 'fetch', 'make', 'create', 'list', 'read', 'write', 'exec', 'command', 'shell', 'apply', 'patch', 'update', 'search', 'tool', 'find', 'view', 'image']);
+
+/**
+ * A function tool whose name is about what the user asks ("What's the weather in
+ * Paris?" with `get_weather`), as a real model would pick it: one of the tool name's
+ * topic words (4+ letters, not a generic verb) appears as a word in the prompt.
+ */
+function topicalTool(request: JsonObject, text: string): JsonObject | undefined {
+  const words = new Set(text.toLowerCase().match(/[a-z0-9]+/g) ?? []);
+  return tools(request).find((tool) => {
+    if (tool.type !== 'function' || typeof tool.name !== 'string') return false;
+    const topics = tool.name
+      .replace(/([a-z])([A-Z])/g, '$1_$2')
+      .toLowerCase()
+      .split(/[^a-z0-9]+/)
+      .filter((w) => w.length >= 4 && !GENERIC_NAME_WORDS.has(w));
+    return topics.some((w) => words.has(w));
+  });
+}
+
 /** What the model answers to this request (without the reasoning item). */
 export function replyFor(request: JsonObject): ItemSpec[] {
   const items = inputItems(request);
@@ -109,6 +130,9 @@ export function replyFor(request: JsonObject): ItemSpec[] {
   const call = /\bcall\s+([A-Za-z0-9_.-]+)/.exec(text);
   const called = call ? findTool(request, call[1]!) : undefined;
   if (called) return [toolCall(called)];
+
+  const topical = topicalTool(request, text);
+  if (topical) return [toolCall(topical)];
 
   if (imageTool(request) && /draw/i.test(text)) return [image(request, text)];
 

@@ -5,7 +5,7 @@
  */
 import { ApiError } from '../../openai/api-error';
 import type { ResponseItem, ResponsesRequest } from '../../openai/responses-types';
-import type { Upstream, UpstreamCallContext, UpstreamStream } from '../types';
+import type { CompactResult, Upstream, UpstreamCallContext, UpstreamStream } from '../types';
 import { parseResponseEvents } from '../../stream/sse-parse';
 import { retryAfterHeaders } from '../chatgpt/errors';
 import { fetchWithHeaderDeadline, UpstreamTimeout } from '../header-deadline';
@@ -26,7 +26,7 @@ export class OpenAiUpstream implements Upstream {
     return { events: parseResponseEvents(response.body), headers: {}, accountId: null };
   }
 
-  async compact(request: ResponsesRequest, ctx: UpstreamCallContext): Promise<{ output: ResponseItem[]; [key: string]: unknown }> {
+  async compact(request: ResponsesRequest, ctx: UpstreamCallContext): Promise<CompactResult> {
     const response = await this.post('/responses/compact', { ...request, stream: undefined }, ctx, 'application/json');
     return (await response.json()) as { output: ResponseItem[] };
   }
