@@ -55,6 +55,8 @@ export interface AppDeps {
   observer: Observer;
   /** True when the upstream is the built-in simulator: every reply says so. */
   simulated?: boolean;
+  /** Where device logins go (the simulator's auth server with `--upstream mock`); default config.authUrl. */
+  authUrl?: string;
 }
 
 export function createApp(deps: AppDeps) {
@@ -101,7 +103,7 @@ export function createApp(deps: AppDeps) {
       }),
     )
     .use(adminRequestsRoutes(auth, { db: deps.db }))
-    .use(adminLoginsRoutes(auth, { logins: new DeviceLogins(deps.accounts, deps.config.authUrl), simulated: deps.simulated === true, maxBodyBytes: deps.config.maxBodyBytes }));
+    .use(adminLoginsRoutes(auth, { logins: new DeviceLogins(deps.accounts, deps.authUrl ?? deps.config.authUrl), maxBodyBytes: deps.config.maxBodyBytes }));
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -94,6 +94,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     limiter,
     observer,
     simulated: built.simulated,
+    authUrl: built.authUrl,
   });
 
   const socket = createResponsesSocket({ upstream: built.upstream, models, usage, limiter, observer, keys, fileInputs: files, upstreamIdleMs: config.upstreamIdleMs });

@@ -46,8 +46,6 @@ function loginView(login: DeviceLogin) {
 
 export interface AdminLoginsDeps {
   logins: DeviceLogins;
-  /** With the built-in simulator there is no login page to send an operator to. */
-  simulated: boolean;
   maxBodyBytes: number;
 }
 
@@ -58,16 +56,13 @@ export function adminLoginsRoutes(auth: ReturnType<typeof authPlugin>, deps: Adm
     .post(
       '',
       async ({ body, status }) => {
-        if (deps.simulated) {
-          throw new ApiError(501, 'invalid_request_error', 'The built-in simulator has no ChatGPT login page; run with --upstream chatgpt to add a real account.', { code: 'not_supported' });
-        }
         return status(201, loginView(await deps.logins.start(body.label)));
       },
       {
         auth: 'admin',
         parse: json,
-        body: t.Object({ label: t.Optional(t.String({ minLength: 1, maxLength: 200, description: 'A name for the new account (default: its email)' })) }),
-        response: { 201: LoginSchema, 400: ErrorEnvelopeSchema, 501: ErrorEnvelopeSchema, 502: ErrorEnvelopeSchema, ...authErrorResponses },
+        body: t.Object({ label: t.Optional(t.String({ minLength: 1, maxLength: 200, description: 'A name for the new account (default: its email)' })) }, { example: { label: 'work account' } }),
+        response: { 201: LoginSchema, 400: ErrorEnvelopeSchema, 502: ErrorEnvelopeSchema, ...authErrorResponses },
         detail: {
           summary: 'Start a device-code login for a new ChatGPT account',
           description: 'Show `user_code` and `verification_url` to the operator, then poll GET /admin/accounts/logins/{id} every `poll_interval_ms` until it is complete or failed.',

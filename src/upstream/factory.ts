@@ -23,6 +23,8 @@ export interface BuiltUpstream {
   readiness: () => UpstreamReadiness;
   /** Set when the upstream is the simulator: shown to users so nobody mistakes it for a model. */
   simulated: boolean;
+  /** The auth server for logins and refreshes: the simulator's own with `--upstream mock`. */
+  authUrl: string;
   stop(): Promise<void>;
 }
 
@@ -61,6 +63,7 @@ export async function buildUpstream(
       assets: new OpenAiAssets(config.upstreamUrl, apiKey),
       readiness: () => ({ ready: true, kind: 'openai', accounts: { total: 0, active: 0, needs_login: 0, cooling_down: 0, disabled: 0 } }),
       simulated: false,
+      authUrl: config.authUrl,
       stop: async () => {},
     };
   }
@@ -93,6 +96,7 @@ export async function buildUpstream(
     assets: new ChatGptAssets({ baseUrl, accounts, pool, tokens, logger }),
     readiness: () => accountsReadiness(config.upstream, accounts),
     simulated: config.upstream === 'mock',
+    authUrl,
     stop,
   };
 }

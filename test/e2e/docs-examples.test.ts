@@ -7,7 +7,7 @@
  * What the test fills in itself, and nothing else:
  * - the `authorization` header (the first-run admin key);
  * - path parameters, with ids created in this test (a file, a key, the simulated
- *   account, a model of GET /v1/models);
+ *   account, a model of GET /v1/models, a device login started by its documented example);
  * - the file of a multipart operation (Swagger UI asks the user to choose one): a
  *   small sample of the documented kind (a WAV for audio, a PNG for images, text for files);
  * - `GET /v1/responses` is the WebSocket transport: it is opened as a WebSocket and
@@ -99,7 +99,9 @@ describe('every documented example succeeds as it is (compiled binary, --upstrea
     const key = (await (await request('post', '/admin/keys', doc.paths['/admin/keys'].post)).json()) as Json;
     const accounts = (await (await fetch(`${server.url}/admin/accounts`, { headers: auth })).json()) as Json;
     const models = (await (await fetch(`${server.url}/v1/models`, { headers: auth })).json()) as Json;
+    const login = (await (await request('post', '/admin/accounts/logins', doc.paths['/admin/accounts/logins'].post)).json()) as Json;
     const ids: Record<string, string> = {
+      logins: login.id,
       files: file.id,
       keys: key.id,
       accounts: accounts.data[0].id,
@@ -107,7 +109,7 @@ describe('every documented example succeeds as it is (compiled binary, --upstrea
     };
     const fill = (path: string) =>
       path
-        .replace(/\/(files|keys|accounts|models)\/\{id\}/, (_m, kind: string) => `/${kind}/${encodeURIComponent(ids[kind]!)}`)
+        .replace(/\/(files|keys|accounts|models|logins)\/\{id\}/, (_m, kind: string) => `/${kind}/${encodeURIComponent(ids[kind]!)}`)
         .replace('{action}', 'enable');
 
     // Destructive operations last, so the ids they remove are not needed afterwards.

@@ -116,3 +116,33 @@ export function deviceToken(state: SimState, ctx: Ctx): Response {
   if (!auth.approved) return json({ error: 'authorization_pending' }, 403);
   return json({ authorization_code: auth.authorizationCode, code_challenge: auth.codeChallenge, code_verifier: auth.codeVerifier });
 }
+
+/**
+ * The verification page a device login points the operator at (`<auth>/codex/device`).
+ * The real one is ChatGPT's sign-in; the simulator's approves the code typed into it, so
+ * "Add account" can be tried end to end with `--upstream mock`.
+ */
+export function devicePage(_state: SimState, _ctx: Ctx): Response {
+  return html(
+    `<h1>CodexIn simulator: device login</h1>
+<p>This is the built-in simulator, not ChatGPT. Enter the code CodexIn showed you to approve the login.</p>
+<form method="post"><label>Code <input name="user_code" autocomplete="off" required autofocus></label> <button type="submit">Approve</button></form>`,
+  );
+}
+
+export function deviceApprove(state: SimState, ctx: Ctx): Response {
+  const code = (formOrJson(ctx).user_code ?? '').trim().toUpperCase();
+  try {
+    state.devices.approve(code);
+  } catch {
+    return html(`<h1>Unknown code</h1><p>No login is waiting for that code. <a href="">Try again</a>.</p>`, 400);
+  }
+  return html(`<h1>Approved</h1><p>The login is approved: go back to CodexIn, the new account appears within a few seconds.</p>`);
+}
+
+function html(body: string, status = 200): Response {
+  return new Response(`<!doctype html><meta charset="utf-8"><title>Simulator device login</title>${body}`, {
+    status,
+    headers: { 'content-type': 'text/html; charset=utf-8' },
+  });
+}

@@ -8,7 +8,7 @@ import { codexCompact, codexModels, codexResponses, whamUsageRoute } from './bac
 import { buildCatalog, DEFAULT_MODELS } from './catalog';
 import { confirmUpload, createFile, downloadBlob, FileStore, uploadBlob } from './files';
 import { decodeRequest, detail, record, type Ctx } from './http';
-import { deviceToken, deviceUserCode, DeviceStore, oauthToken } from './oauth';
+import { deviceApprove, devicePage, deviceToken, deviceUserCode, DeviceStore, oauthToken } from './oauth';
 import { openaiResponses } from './openai-mode';
 import type { SimState } from './state';
 import { transcribe } from './transcribe';
@@ -29,6 +29,10 @@ const ROUTES: { method: string; path: RegExp; handler: Handler }[] = [
   { method: 'POST', path: /^\/oauth\/token$/, handler: oauthToken },
   { method: 'POST', path: /^\/api\/accounts\/deviceauth\/usercode$/, handler: deviceUserCode },
   { method: 'POST', path: /^\/api\/accounts\/deviceauth\/token$/, handler: deviceToken },
+  { method: 'GET', path: /^\/codex\/device$/, handler: devicePage },
+  { method: 'POST', path: /^\/codex\/device$/, handler: deviceApprove },
+  { method: 'GET', path: /^\/codex\/device$/, handler: devicePage },
+  { method: 'POST', path: /^\/codex\/device$/, handler: deviceApprove },
   { method: 'POST', path: /^\/v1\/responses$/, handler: openaiResponses },
 ];
 
