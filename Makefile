@@ -4,7 +4,14 @@ BUN := node_modules/.bin/bun
 DEPS_STAMP := node_modules/.deps-stamp
 JUNIT := test-results/junit.xml
 
-.PHONY: run test build bench typecheck deps browser clean
+.PHONY: run test build release bench typecheck deps browser clean
+
+# Flags for `make run`, e.g. make run ARGS="--upstream mock".
+ARGS ?=
+VERSION := $(shell node -p "require('./package.json').version" 2>/dev/null || echo 0.0.0)
+# Targets Bun can cross-compile to; it fetches each runtime from the npm registry (@oven/bun-*).
+RELEASE_TARGETS := linux-x64 linux-arm64 darwin-arm64
+COMPILE_FLAGS := --compile --bytecode --no-compile-autoload-dotenv --no-compile-autoload-bunfig --define 'process.env.NODE_ENV="production"'
 
 deps: $(DEPS_STAMP)
 
@@ -12,16 +19,26 @@ $(DEPS_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-run: deps
-	$(BUN) src/main.ts serve
+# Serves the compiled binary, so the ./dist/codexin commands the README shows work right after.
+run: build
+	./dist/codexin serve $(ARGS)
 
 build: dist/codexin
 
 dist/codexin: $(DEPS_STAMP) $(shell find src -type f 2>/dev/null)
 	@mkdir -p dist
 	# No --minify: it breaks Elysia's handler analysis at startup (research/bun-elysia-stack.md §1.4).
-	$(BUN) build --compile --bytecode --sourcemap --no-compile-autoload-dotenv --no-compile-autoload-bunfig --define 'process.env.NODE_ENV="production"' src/main.ts --outfile dist/codexin
+	$(BUN) build $(COMPILE_FLAGS) --sourcemap src/main.ts --outfile dist/codexin
 	@rm -f dist/*.map
+
+# One binary per target in dist/release/, with SHA256SUMS.
+release: $(DEPS_STAMP)
+	@rm -rf dist/release && mkdir -p dist/release
+	@for target in $(RELEASE_TARGETS); do \
+	  echo "release: codexin-$(VERSION)-$$target"; \
+	  $(BUN) build $(COMPILE_FLAGS) --target=bun-$$target src/main.ts --outfile dist/release/codexin-$(VERSION)-$$target >/dev/null || exit 1; \
+	done
+	@cd dist/release && sha256sum codexin-* > SHA256SUMS && cat SHA256SUMS
 
 # The Swagger UI test drives Debian's Chromium; install it when missing (CI and dev machines run as root).
 browser:
