@@ -8,7 +8,7 @@ import { codexCompact, codexModels, codexResponses, whamUsageRoute } from './bac
 import { buildCatalog, DEFAULT_MODELS } from './catalog';
 import { confirmUpload, createFile, downloadBlob, FileStore, uploadBlob } from './files';
 import { decodeRequest, detail, record, type Ctx } from './http';
-import { deviceToken, deviceUserCode, DeviceStore, oauthToken } from './oauth';
+import { deviceToken, deviceUserCode, DeviceStore, oauthAuthorize, oauthToken } from './oauth';
 import { openaiResponses } from './openai-mode';
 import type { SimState } from './state';
 import { transcribe } from './transcribe';
@@ -27,6 +27,7 @@ const ROUTES: { method: string; path: RegExp; handler: Handler }[] = [
   { method: 'PUT', path: /^\/upload\/([^/]+)$/, handler: uploadBlob },
   { method: 'GET', path: /^\/download\/([^/]+)$/, handler: downloadBlob },
   { method: 'POST', path: /^\/oauth\/token$/, handler: oauthToken },
+  { method: 'GET', path: /^\/oauth\/authorize$/, handler: oauthAuthorize },
   { method: 'POST', path: /^\/api\/accounts\/deviceauth\/usercode$/, handler: deviceUserCode },
   { method: 'POST', path: /^\/api\/accounts\/deviceauth\/token$/, handler: deviceToken },
   { method: 'POST', path: /^\/v1\/responses$/, handler: openaiResponses },
