@@ -13,6 +13,32 @@ import { withDataDir } from './data-dir';
 
 const USAGE = 'usage: codexin accounts import PATH [--label NAME] | accounts list [--json] | accounts remove ID';
 
+const BASE64URL = /^[A-Za-z0-9_-]+={0,2}$/;
+
+function jsonObject(part: string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Why a token of an auth.json is not a ChatGPT JWT, or null when it is one. Checked
+ * on import because a file of placeholders would otherwise be stored, and /readyz
+ * would call the server ready until the first request failed.
+ */
+export function jwtProblem(token: string): string | null {
+  const parts = token.split('.');
+  if (parts.length !== 3 || parts.some((p) => !BASE64URL.test(p))) return 'is not a JWT (three base64url parts separated by dots)';
+  if (!jsonObject(parts[0]!)) return 'is not a JWT (its header is not a JSON object)';
+  const payload = jsonObject(parts[1]!);
+  if (!payload) return 'is not a JWT (its payload is not a JSON object)';
+  if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp)) return 'has no expiry (exp claim)';
+  return null;
+}
+
 function describeQuota(quota: Record<string, string> | null): string {
   if (!quota) return '';
   const primary = quota['x-codex-primary-used-percent'];
@@ -42,6 +68,11 @@ export async function accountsCommand(argv: string[]): Promise<number> {
         if (error instanceof AuthJsonError) throw new ConfigError(`accounts import: ${path}: ${error.message}`);
         throw error;
       }
+      for (const [name, token] of [['id_token', input.idToken], ['access_token', input.accessToken]] as const) {
+        const problem = jwtProblem(token);
+        if (problem) throw new ConfigError(`accounts import: ${path}: tokens.${name} ${problem}; expected the auth.json of a Codex CLI ChatGPT login (~/.codex/auth.json)`);
+      }
+      if (/\s/.test(input.refreshToken)) throw new ConfigError(`accounts import: ${path}: tokens.refresh_token contains whitespace; expected the auth.json of a Codex CLI ChatGPT login`);
       return withDataDir(config, (db) => {
         const { record, created } = new AccountStore(db).upsert({ ...input, label: typeof values.label === 'string' ? values.label : undefined });
         printResult(json, { ...accountView(record), created }, () =>

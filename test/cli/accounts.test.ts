@@ -84,6 +84,41 @@ describe('accounts import, list, remove', () => {
   });
 });
 
+describe('accounts import checks the tokens', () => {
+  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const jwt = (payload: unknown) => `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64(payload)}.c2lnbmF0dXJl`;
+
+  test('refuses tokens that are not JWTs with an expiry: exit 2, one line naming the token, nothing stored', async () => {
+    const dir = makeTempDir('accounts-jwt');
+    const good = sim.issueAccount({ plan: 'plus' }).authJson as { tokens: Record<string, string> };
+    const cases: [string, Record<string, string>, string][] = [
+      ['placeholder', { access_token: 'access', id_token: 'id' }, 'tokens.id_token is not a JWT (three base64url parts'],
+      ['two parts', { id_token: 'abc.def' }, 'tokens.id_token is not a JWT (three base64url parts'],
+      ['payload not JSON', { access_token: `${b64({ alg: 'none' })}.${Buffer.from('not json').toString('base64url')}.sig` }, 'tokens.access_token is not a JWT (its payload is not a JSON object)'],
+      ['header not JSON', { access_token: `bm90IGpzb24.${b64({ exp: 1 })}.sig` }, 'tokens.access_token is not a JWT (its header is not a JSON object)'],
+      ['no exp', { access_token: jwt({ 'https://api.openai.com/auth': { chatgpt_account_id: 'acc' } }) }, 'tokens.access_token has no expiry (exp claim)'],
+    ];
+    for (const [label, override, expected] of cases) {
+      const path = join(dir, `${label.replace(/ /g, '-')}.json`);
+      writeFileSync(path, JSON.stringify({ ...good, tokens: { ...good.tokens, account_id: 'acc_1', ...override } }));
+      const result = await runCli(['accounts', 'import', path, '--data-dir', dir]);
+      expect({ label, code: result.code }).toEqual({ label, code: 2 });
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toContain(expected);
+    }
+    expect(JSON.parse((await runCli(['accounts', 'list', '--data-dir', dir, '--json'])).stdout)).toEqual([]);
+  });
+
+  test('an expired access token is still a valid login: it is refreshed on first use', async () => {
+    const dir = makeTempDir('accounts-expired');
+    const issued = sim.issueAccount({ plan: 'plus', accessTtlSeconds: -60 });
+    const path = join(dir, 'auth.json');
+    writeFileSync(path, JSON.stringify(issued.authJson));
+    const result = await runCli(['accounts', 'import', path, '--data-dir', dir]);
+    expect(result.code).toBe(0);
+  });
+});
+
 describe('login (device code)', () => {
   test('shows a user code, waits for approval, and stores the new account', async () => {
     const dir = makeTempDir('login');
