@@ -9,6 +9,7 @@ import { ConfigError, resolveConfig } from '../config';
 import { AccountStore, accountView } from '../store/accounts';
 import { AuthJsonError, parseAuthJson } from '../upstream/chatgpt/auth-json';
 import { parseCommandArgs, printResult } from './args';
+import { describeWindow, quotaWindows, utc } from './quota';
 import { withDataDir } from './data-dir';
 
 const USAGE = 'usage: codexin accounts import PATH [--label NAME] | accounts list [--json] | accounts remove ID';
@@ -37,13 +38,6 @@ export function jwtProblem(token: string): string | null {
   if (!payload) return 'is not a JWT (its payload is not a JSON object)';
   if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp)) return 'has no expiry (exp claim)';
   return null;
-}
-
-function describeQuota(quota: Record<string, string> | null): string {
-  if (!quota) return '';
-  const primary = quota['x-codex-primary-used-percent'];
-  const secondary = quota['x-codex-secondary-used-percent'];
-  return primary !== undefined ? `  quota ${primary}% (5h)${secondary !== undefined ? ` / ${secondary}% (week)` : ''}` : '';
 }
 
 export async function accountsCommand(argv: string[]): Promise<number> {
@@ -87,7 +81,7 @@ export async function accountsCommand(argv: string[]): Promise<number> {
     }
     case 'list': {
       return withDataDir(config, (db) => {
-        const accounts = new AccountStore(db).list().map(accountView);
+        const accounts = new AccountStore(db).list().map((record) => ({ ...accountView(record), quota_windows: quotaWindows(record.quota) }));
         const now = Date.now();
         printResult(json, accounts, () =>
           accounts.length === 0
@@ -98,10 +92,12 @@ export async function accountsCommand(argv: string[]): Promise<number> {
                     a.status !== 'active'
                       ? `${a.status.toUpperCase()}${a.status_message ? `: ${a.status_message}` : ''}`
                       : a.cooldown_until && a.cooldown_until > now
-                        ? `cooling down until ${new Date(a.cooldown_until).toISOString()}`
+                        ? `cooling down until ${utc(a.cooldown_until)}`
                         : 'active';
-                  const expiry = a.access_expires_at ? `  token expires ${new Date(a.access_expires_at).toISOString()}` : '';
-                  return `${a.id}  ${a.label}  plan ${a.plan ?? '?'}  ${state}${expiry}${describeQuota(a.quota)}`;
+                  const lines = [`${a.id}  ${a.label}  plan ${a.plan ?? '?'}  ${state}`];
+                  if (a.access_expires_at) lines.push(`  access token ${a.access_expires_at <= now ? 'expired (refreshed on next use)' : `valid until ${utc(a.access_expires_at)}`}`);
+                  lines.push(a.quota_windows.length ? `  quota: ${a.quota_windows.map((w) => describeWindow(w, now)).join('; ')}` : '  quota: not known yet (learned from the first request)');
+                  return lines.join('\n');
                 })
                 .join('\n'),
         );

@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Database } from 'bun:sqlite';
+import { AccountStore } from '../../src/store/accounts';
+import { closeDatabase, openDatabase } from '../../src/store/db';
+import { healthyQuota, quotaHeaders } from '../../src/upstream/mock/ratelimits';
 import { createSimulator, type Simulator } from '../../src/upstream/mock';
 import { binaryCommand, childEnv, makeTempDir, runCli } from '../support/binary';
 
@@ -81,6 +84,30 @@ describe('accounts import, list, remove', () => {
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
       expect(result.stderr).toContain(expected);
     }
+  });
+});
+
+describe('accounts list shows quota as windows', () => {
+  test('used % and reset time of each window, from the headers the upstream last sent', async () => {
+    const dir = makeTempDir('accounts-quota');
+    const { path } = authFile(dir);
+    const imported = JSON.parse((await runCli(['accounts', 'import', path, '--data-dir', dir, '--json'])).stdout) as { id: string };
+    const before = JSON.parse((await runCli(['accounts', 'list', '--data-dir', dir, '--json'])).stdout) as { quota_windows: unknown[] }[];
+    expect(before[0]!.quota_windows).toEqual([]);
+    expect((await runCli(['accounts', 'list', '--data-dir', dir])).stdout).toContain('quota: not known yet');
+    // What the upstream reports on every answer, stored as the server would store it.
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    const db = openDatabase(join(dir, 'codexin.db'));
+    new AccountStore(db).saveQuota(imported.id, quotaHeaders(healthyQuota('plus', nowSeconds)));
+    closeDatabase(db);
+    const listed = JSON.parse((await runCli(['accounts', 'list', '--data-dir', dir, '--json'])).stdout) as { quota_windows: unknown[] }[];
+    expect(listed[0]!.quota_windows).toEqual([
+      { window: 'primary', label: '5h', used_percent: 12, window_minutes: 300, resets_at: (nowSeconds + 3 * 3600) * 1000 },
+      { window: 'secondary', label: 'weekly', used_percent: 4, window_minutes: 10_080, resets_at: (nowSeconds + 5 * 86_400) * 1000 },
+    ]);
+    const human = (await runCli(['accounts', 'list', '--data-dir', dir])).stdout;
+    expect(human).toMatch(/quota: 5h 12% used \(resets in (2h 59m|3h), \d{4}-\d\d-\d\d \d\d:\d\d UTC\); weekly 4% used \(resets in (4d 23h|5d), /);
+    expect(human).not.toContain('x-codex-');
   });
 });
 
