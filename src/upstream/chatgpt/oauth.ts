@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { AccountTokens } from '../../store/accounts';
+import { proxyFor } from '../proxy-env';
 import { chatGptClaims } from './jwt';
 
 export const CODEX_CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann';
@@ -89,19 +90,6 @@ export async function refreshTokens(
 /** A login that cannot go on; the message says what failed and what to check. */
 export class LoginError extends Error {
   override name = 'LoginError';
-}
-
-/** The proxy Bun's fetch would use for this URL, without credentials (they are secrets). */
-function proxyFor(url: string, env: Record<string, string | undefined> = process.env): string | null {
-  const https = url.startsWith('https:');
-  const raw = (https ? env.HTTPS_PROXY ?? env.https_proxy : undefined) ?? env.HTTP_PROXY ?? env.http_proxy;
-  if (!raw) return null;
-  try {
-    const proxy = new URL(raw);
-    return `${proxy.protocol}//${proxy.host}`;
-  } catch {
-    return 'an unparsable proxy URL';
-  }
 }
 
 /** Why the auth server could not be reached, and what to check, in one sentence. */
