@@ -1,6 +1,7 @@
 /**
- * `codexin accounts import|list|remove`, `login` (device code) and `doctor`, run as
- * the compiled binary against the simulator's auth server.
+ * `codexin accounts import|list|remove` and `doctor`, run as the compiled binary
+ * against the simulator (login: test/cli/login.test.ts; doctor behind a proxy:
+ * test/cli/doctor.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { writeFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { AccountStore } from '../../src/store/accounts';
 import { closeDatabase, openDatabase } from '../../src/store/db';
 import { healthyQuota, quotaHeaders } from '../../src/upstream/mock/ratelimits';
 import { createSimulator, type Simulator } from '../../src/upstream/mock';
-import { binaryCommand, childEnv, makeTempDir, runCli } from '../support/binary';
+import { makeTempDir, runCli } from '../support/binary';
 
 let sim: Simulator;
 let simUrl: string;
@@ -143,35 +144,6 @@ describe('accounts import checks the tokens', () => {
     writeFileSync(path, JSON.stringify(issued.authJson));
     const result = await runCli(['accounts', 'import', path, '--data-dir', dir]);
     expect(result.code).toBe(0);
-  });
-});
-
-describe('login (device code)', () => {
-  test('shows a user code, waits for approval, and stores the new account', async () => {
-    const dir = makeTempDir('login');
-    const child = Bun.spawn({ cmd: [...binaryCommand(), 'login', '--device-code', '--auth-url', simUrl, '--data-dir', dir, '--json'], env: childEnv(), stdout: 'pipe', stderr: 'pipe' });
-    const decoder = new TextDecoder();
-    let stderr = '';
-    const reader = child.stderr.getReader();
-    let code: string | null = null;
-    const deadline = Date.now() + 10_000;
-    while (!code && Date.now() < deadline) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      stderr += decoder.decode(value);
-      code = /^\s+([A-Z0-9-]{4,})\s*$/m.exec(stderr)?.[1] ?? null;
-    }
-    expect(code).not.toBeNull();
-    expect(stderr).toContain(`${simUrl}/codex/device`);
-    sim.approveDevice(code!);
-    const exit = await child.exited;
-    const stdout = await new Response(child.stdout).text();
-    expect(exit).toBe(0);
-    const result = JSON.parse(stdout) as { plan: string; created: boolean; chatgpt_account_id: string };
-    expect(result.created).toBe(true);
-    expect(result.plan).toBe('pro');
-    const list = JSON.parse((await runCli(['accounts', 'list', '--data-dir', dir, '--json'])).stdout) as { chatgpt_account_id: string; status: string }[];
-    expect(list.map((a) => a.chatgpt_account_id)).toEqual([result.chatgpt_account_id]);
   });
 });
 
