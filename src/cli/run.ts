@@ -22,8 +22,9 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
     else process.stdout.write(`codexin ${VERSION} (bun ${Bun.version})\n`);
     return 0;
   },
-  help: async () => {
-    process.stdout.write(COMMAND_LIST);
+  // `codexin help keys` is `codexin keys --help`.
+  help: async (argv) => {
+    process.stdout.write((argv[0] && usageOf(argv[0])) || COMMAND_LIST);
     return 0;
   },
 };

@@ -210,5 +210,6 @@ describe('--help is inert', () => {
     expect((await runCli(['keys', '--help'])).stdout).toContain('codexin keys create --name NAME');
     expect((await runCli(['login', '-h'])).stdout).toContain('--device-code');
     expect((await runCli(['accounts', 'import', '--help'])).stdout).toContain('codexin accounts import PATH');
+    expect((await runCli(['help', 'doctor'])).stdout).toBe((await runCli(['doctor', '--help'])).stdout);
   });
 });
