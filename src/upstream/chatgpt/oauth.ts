@@ -62,7 +62,7 @@ export async function refreshTokens(
       signal: AbortSignal.timeout(30_000),
     });
   } catch (error) {
-    throw new RefreshError(`token refresh failed: auth server unreachable (${(error as Error).message})`, false, null);
+    throw new RefreshError(`token refresh failed, will retry: ${unreachableMessage(authUrl, error)}`, false, null);
   }
   const text = await response.text();
   let body: unknown = null;
