@@ -27,6 +27,11 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** A desktop to open a browser on: macOS and Windows always, elsewhere an X11 or Wayland display. */
+function hasDesktop(): boolean {
+  return process.platform === 'darwin' || process.platform === 'win32' || Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
+}
+
 function tryOpen(url: string): void {
   const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
   try {
@@ -84,9 +89,11 @@ export async function browserLogin(options: BrowserLoginOptions): Promise<Accoun
   }
   redirectUri = `http://localhost:${server.port}/auth/callback`;
   const authorizeUrl = browserAuthorizeUrl(options.authUrl, { redirectUri, challenge: pkce.challenge, state });
+  // On a host without a desktop, xdg-open would start a text browser or nothing: print the URL only.
+  const open = options.openBrowser && hasDesktop();
   options.say(
     [
-      `Open this URL in a browser on this machine to log in to ChatGPT${options.openBrowser ? ' (trying to open it for you)' : ''}:`,
+      `Open this URL in a browser on this machine to log in to ChatGPT${open ? ' (trying to open it for you)' : ''}:`,
       '',
       `  ${authorizeUrl}`,
       '',
@@ -95,7 +102,7 @@ export async function browserLogin(options: BrowserLoginOptions): Promise<Accoun
       '',
     ].join('\n'),
   );
-  if (options.openBrowser) tryOpen(authorizeUrl);
+  if (open) tryOpen(authorizeUrl);
   const timer = setTimeout(() => settle.reject(new LoginError('the browser login timed out after 15 minutes; start it again')), options.timeoutMs ?? LOGIN_TIMEOUT_MS);
   try {
     return await outcome;
