@@ -5,6 +5,7 @@
  * The upstream host name resolves nowhere: only the proxy can reach it.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { proxyFor } from '../../src/upstream/proxy-env';
 import { createSimulator } from '../../src/upstream/mock';
 import { makeTempDir, runCli } from '../support/binary';
@@ -37,8 +38,8 @@ interface Report {
   checks: { name: string; ok: boolean; detail: string }[];
 }
 
-async function doctor(env: Record<string, string | undefined>): Promise<{ code: number; report: Report; stdout: string }> {
-  const result = await runCli(['doctor', '--upstream', 'openai', '--upstream-url', UPSTREAM, '--data-dir', makeTempDir('doctor-proxy'), '--json'], {
+async function doctor(env: Record<string, string | undefined>, upstreamUrl = UPSTREAM): Promise<{ code: number; report: Report; stdout: string }> {
+  const result = await runCli(['doctor', '--upstream', 'openai', '--upstream-url', upstreamUrl, '--data-dir', makeTempDir('doctor-proxy'), '--json'], {
     env: { HTTPS_PROXY: undefined, https_proxy: undefined, http_proxy: undefined, NO_PROXY: undefined, no_proxy: undefined, ...env },
   });
   return { code: result.code, report: JSON.parse(result.stdout) as Report, stdout: result.stdout + result.stderr };
@@ -78,6 +79,29 @@ describe('doctor behind an HTTP proxy', () => {
     expect(code).toBe(0);
     expect(upstreamCheck(report)).toMatchObject({ ok: true, detail: expect.stringContaining(`reachable through the proxy http://${address} (HTTP `) });
     expect(stdout).not.toContain('pr0xy-s3cret');
+  });
+
+  test('an https upstream goes through HTTPS_PROXY with CONNECT; a refused tunnel is a failure naming the proxy', async () => {
+    const requests: string[] = [];
+    const tunnelProxy: TcpServer = createTcpServer((socket) =>
+      socket.once('data', (head) => {
+        requests.push(head.toString().split('\r\n')[0]!);
+        socket.end('HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n');
+      }),
+    );
+    const port = await new Promise<number>((resolve) => tunnelProxy.listen(0, '127.0.0.1', () => resolve((tunnelProxy.address() as { port: number }).port)));
+    try {
+      const https = 'https://upstream.codexin-test.invalid/backend-api';
+      const { code, report } = await doctor({ HTTPS_PROXY: `http://127.0.0.1:${port}` }, https);
+      expect(requests).toEqual(['CONNECT upstream.codexin-test.invalid:443 HTTP/1.1']);
+      expect(code).toBe(1);
+      const detail = upstreamCheck(report).detail;
+      expect(detail).toStartWith(`${https} unreachable through the proxy http://127.0.0.1:${port}: `);
+      expect(detail).toContain('502');
+      expect(detail).toContain('check the proxy (HTTPS_PROXY/HTTP_PROXY) and NO_PROXY');
+    } finally {
+      tunnelProxy.close();
+    }
   });
 
   test('without a proxy an unknown host fails and suggests one', async () => {
