@@ -1,7 +1,7 @@
 /**
- * A first run that cannot go wrong: the commands of the README's quick start and
- * set-up sections run as written (parsed out of README.md, so README and reality
- * cannot drift), and every command's --help/-h is inert.
+ * A first run that cannot go wrong: the commands of the README's quick start,
+ * set-up, account and key sections run as written (parsed out of README.md, so
+ * README and reality cannot drift), and every command's --help/-h is inert.
  *
  * Each README line runs through bash in the repository with HOME and the data dir
  * pointed at an empty temp dir. The one liberty taken: 127.0.0.1:8787 becomes a
@@ -10,9 +10,10 @@
  * as the README tells the reader to do.
  */
 import { afterAll, describe, expect, test } from 'bun:test';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
+import { createSimulator } from '../../src/upstream/mock';
 import { childEnv, makeTempDir, REPO_ROOT, removeTempDirs, runCli } from '../support/binary';
 
 const README = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
@@ -161,6 +162,30 @@ describe('the README, run as written', () => {
     expect((JSON.parse(keys.stdout) as { name: string }[]).map((k) => k.name)).toEqual(['admin']);
     expect(await stopServers(shell)).toEqual([0]);
   }, 120_000);
+
+  test('the account and key commands run as written on a Codex CLI login in ~/.codex/auth.json', async () => {
+    const sim = createSimulator();
+    const running = await sim.start();
+    try {
+      const shell = await newShell();
+      // The reader's own Codex CLI login, where the README says it is; the upstream is the simulator (env twins).
+      mkdirSync(join(shell.env.HOME!, '.codex'));
+      writeFileSync(join(shell.env.HOME!, '.codex', 'auth.json'), JSON.stringify(sim.issueAccount({ plan: 'plus' }).authJson));
+      shell.env.CODEXIN_UPSTREAM_URL = `${running.url}/backend-api`;
+      shell.env.CODEXIN_AUTH_URL = running.url;
+      // `login` waits for a person (test/cli/login.test.ts drives it); `key_...` is a placeholder for an id.
+      const lines = [...shellLines('Connect a ChatGPT account'), ...shellLines('Create API keys')].filter((l) => !/ login\b/.test(l) && !l.includes('key_...'));
+      expect(lines.length).toBeGreaterThanOrEqual(6);
+      for (const line of lines) {
+        const result = await runLine(shell, line);
+        expect({ line, code: result.code }).toEqual({ line, code: 0 });
+      }
+      const listed = await runLine(shell, './dist/codexin keys list --json');
+      expect((JSON.parse(listed.stdout) as { name: string }[]).map((k) => k.name).sort()).toEqual(['alice', 'bot']);
+    } finally {
+      await running.stop();
+    }
+  });
 
   test('every ./dist/codexin command the README shows names a real command', async () => {
     const commands = new Set([...README.matchAll(/\.\/dist\/codexin ([a-z]+)/g)].map((m) => m[1]!));
