@@ -11,7 +11,7 @@ ARGS ?=
 VERSION := $(shell node -p "require('./package.json').version" 2>/dev/null || echo 0.0.0)
 # Targets Bun can cross-compile to; it fetches each runtime from the npm registry (@oven/bun-*).
 RELEASE_TARGETS := linux-x64 linux-arm64 darwin-arm64
-COMPILE_FLAGS := --compile --bytecode --no-compile-autoload-dotenv --no-compile-autoload-bunfig --define 'process.env.NODE_ENV="production"'
+COMPILE_FLAGS := --compile --bytecode --no-compile-autoload-dotenv --no-compile-autoload-bunfig --define 'process.env.NODE_ENV="production"' --define 'CODEXIN_VERSION="$(VERSION)"'
 
 deps: $(DEPS_STAMP)
 
@@ -25,7 +25,7 @@ run: build
 
 build: dist/codexin
 
-dist/codexin: $(DEPS_STAMP) $(shell find src -type f 2>/dev/null)
+dist/codexin: $(DEPS_STAMP) package.json $(shell find src -type f 2>/dev/null)
 	@mkdir -p dist
 	# No --minify: it breaks Elysia's handler analysis at startup (research/bun-elysia-stack.md §1.4).
 	$(BUN) build $(COMPILE_FLAGS) --sourcemap src/main.ts --outfile dist/codexin
