@@ -4,7 +4,14 @@ BUN := node_modules/.bin/bun
 DEPS_STAMP := node_modules/.deps-stamp
 JUNIT := test-results/junit.xml
 
-.PHONY: run test build bench typecheck deps browser clean ui
+.PHONY: run test build release bench typecheck deps browser clean ui
+
+# Flags for `make run`, e.g. make run ARGS="--upstream mock".
+ARGS ?=
+VERSION := $(shell node -p "require('./package.json').version" 2>/dev/null || echo 0.0.0)
+# Targets Bun can cross-compile to; it fetches each runtime from the npm registry (@oven/bun-*).
+RELEASE_TARGETS := linux-x64 linux-arm64 darwin-arm64
+COMPILE_FLAGS := --compile --bytecode --no-compile-autoload-dotenv --no-compile-autoload-bunfig --define 'process.env.NODE_ENV="production"' --define 'CODEXIN_VERSION="$(VERSION)"'
 
 deps: $(DEPS_STAMP)
 
@@ -14,8 +21,9 @@ $(DEPS_STAMP): package.json package-lock.json
 
 UI_BUNDLE := dist/ui/app.js
 
-run: deps $(UI_BUNDLE)
-	$(BUN) src/main.ts serve
+# Serves the compiled binary, so the ./dist/codexin commands the README shows work right after.
+run: build
+	./dist/codexin serve $(ARGS)
 
 # The dashboard (src/ui) bundled for src/routes/ui.ts to embed; the test preload rebuilds it when stale too.
 ui: $(UI_BUNDLE)
@@ -25,11 +33,20 @@ $(UI_BUNDLE): $(DEPS_STAMP) $(shell find src/ui -type f 2>/dev/null)
 
 build: dist/codexin
 
-dist/codexin: $(DEPS_STAMP) $(UI_BUNDLE) $(shell find src -type f 2>/dev/null)
+dist/codexin: $(DEPS_STAMP) $(UI_BUNDLE) package.json $(shell find src -type f 2>/dev/null)
 	@mkdir -p dist
 	# No --minify: it breaks Elysia's handler analysis at startup (research/bun-elysia-stack.md §1.4).
-	$(BUN) build --compile --bytecode --sourcemap --no-compile-autoload-dotenv --no-compile-autoload-bunfig --define 'process.env.NODE_ENV="production"' src/main.ts --outfile dist/codexin
+	$(BUN) build $(COMPILE_FLAGS) --sourcemap src/main.ts --outfile dist/codexin
 	@rm -f dist/*.map
+
+# One binary per target in dist/release/, with SHA256SUMS.
+release: $(DEPS_STAMP) $(UI_BUNDLE)
+	@rm -rf dist/release && mkdir -p dist/release
+	@for target in $(RELEASE_TARGETS); do \
+	  echo "release: codexin-$(VERSION)-$$target"; \
+	  $(BUN) build $(COMPILE_FLAGS) --target=bun-$$target src/main.ts --outfile dist/release/codexin-$(VERSION)-$$target >/dev/null || exit 1; \
+	done
+	@cd dist/release && sha256sum codexin-* > SHA256SUMS && cat SHA256SUMS
 
 # The Swagger UI test drives Debian's Chromium; install it when missing (CI and dev machines run as root).
 browser:
@@ -37,7 +54,8 @@ browser:
 
 test: deps build browser
 	@mkdir -p test-results
-	$(BUN) test --reporter=junit --reporter-outfile=$(JUNIT)
+	# bun 1.4 ignores bunfig's [test] timeout: give tests that start processes room on a loaded machine here.
+	$(BUN) test --timeout 60000 --reporter=junit --reporter-outfile=$(JUNIT)
 
 typecheck: deps
 	node_modules/.bin/tsc --noEmit -p .

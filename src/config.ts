@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 
 export type UpstreamKind = 'chatgpt' | 'openai' | 'mock';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+export type LogFormat = 'pretty' | 'json';
 
 export interface Config {
   host: string;
@@ -16,6 +17,8 @@ export interface Config {
   upstreamUrl: string;
   authUrl: string;
   logLevel: LogLevel;
+  /** `pretty` for a person at a terminal, `json` (one object per line) for collectors. */
+  logFormat: LogFormat;
   /** SSE keepalive comment interval during upstream silences. */
   keepaliveMs: number;
   /** Largest accepted request body. */
@@ -57,9 +60,10 @@ export interface ConfigFlags {
   'auth-url'?: string;
   'log-level'?: string;
   'secret-key-file'?: string;
+  'log-format'?: string;
 }
 
-export const CONFIG_FLAG_NAMES = ['host', 'port', 'data-dir', 'upstream', 'upstream-url', 'auth-url', 'log-level', 'secret-key-file'] as const;
+export const CONFIG_FLAG_NAMES = ['host', 'port', 'data-dir', 'upstream', 'upstream-url', 'auth-url', 'log-level', 'log-format', 'secret-key-file'] as const;
 
 const DEFAULT_UPSTREAM_URL: Record<UpstreamKind, string> = {
   chatgpt: 'https://chatgpt.com/backend-api',
@@ -112,6 +116,7 @@ export function resolveConfig(flags: ConfigFlags, env: Record<string, string | u
     upstreamUrl: upstreamUrlRaw ? parseUrl('upstream-url', upstreamUrlRaw) : DEFAULT_UPSTREAM_URL[upstream],
     authUrl: parseUrl('auth-url', pick(flags['auth-url'], env.CODEXIN_AUTH_URL) ?? 'https://auth.openai.com'),
     logLevel: oneOf('log-level', pick(flags['log-level'], env.CODEXIN_LOG_LEVEL) ?? 'info', ['debug', 'info', 'warn', 'error', 'silent'] as const),
+    logFormat: oneOf('log-format', pick(flags['log-format'], env.CODEXIN_LOG_FORMAT) ?? (process.stderr.isTTY ? 'pretty' : 'json'), ['pretty', 'json'] as const),
     keepaliveMs: parseInteger('keepalive-ms', env.CODEXIN_KEEPALIVE_MS ?? '15000', 10, 600_000),
     maxBodyBytes: parseInteger('max-body-bytes', env.CODEXIN_MAX_BODY_BYTES ?? String(64 * 1024 * 1024), 1024, 2 ** 31),
     // Uploads are buffered in memory; 512 MiB is also the ChatGPT file service's limit.

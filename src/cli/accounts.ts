@@ -9,15 +9,35 @@ import { ConfigError, resolveConfig } from '../config';
 import { AccountStore, accountView } from '../store/accounts';
 import { AuthJsonError, parseAuthJson } from '../upstream/chatgpt/auth-json';
 import { parseCommandArgs, printResult } from './args';
+import { describeWindow, quotaWindows, utc } from './quota';
 import { withDataDir } from './data-dir';
 
 const USAGE = 'usage: codexin accounts import PATH [--label NAME] | accounts list [--json] | accounts remove ID';
 
-function describeQuota(quota: Record<string, string> | null): string {
-  if (!quota) return '';
-  const primary = quota['x-codex-primary-used-percent'];
-  const secondary = quota['x-codex-secondary-used-percent'];
-  return primary !== undefined ? `  quota ${primary}% (5h)${secondary !== undefined ? ` / ${secondary}% (week)` : ''}` : '';
+const BASE64URL = /^[A-Za-z0-9_-]+={0,2}$/;
+
+function jsonObject(part: string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Why a token of an auth.json is not a ChatGPT JWT, or null when it is one. Checked
+ * on import because a file of placeholders would otherwise be stored, and /readyz
+ * would call the server ready until the first request failed.
+ */
+export function jwtProblem(token: string): string | null {
+  const parts = token.split('.');
+  if (parts.length !== 3 || parts.some((p) => !BASE64URL.test(p))) return 'is not a JWT (three base64url parts separated by dots)';
+  if (!jsonObject(parts[0]!)) return 'is not a JWT (its header is not a JSON object)';
+  const payload = jsonObject(parts[1]!);
+  if (!payload) return 'is not a JWT (its payload is not a JSON object)';
+  if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp)) return 'has no expiry (exp claim)';
+  return null;
 }
 
 export async function accountsCommand(argv: string[]): Promise<number> {
@@ -42,6 +62,11 @@ export async function accountsCommand(argv: string[]): Promise<number> {
         if (error instanceof AuthJsonError) throw new ConfigError(`accounts import: ${path}: ${error.message}`);
         throw error;
       }
+      for (const [name, token] of [['id_token', input.idToken], ['access_token', input.accessToken]] as const) {
+        const problem = jwtProblem(token);
+        if (problem) throw new ConfigError(`accounts import: ${path}: tokens.${name} ${problem}; expected the auth.json of a Codex CLI ChatGPT login (~/.codex/auth.json)`);
+      }
+      if (/\s/.test(input.refreshToken)) throw new ConfigError(`accounts import: ${path}: tokens.refresh_token contains whitespace; expected the auth.json of a Codex CLI ChatGPT login`);
       return withDataDir(config, (db) => {
         const { record, created } = new AccountStore(db).upsert({ ...input, label: typeof values.label === 'string' ? values.label : undefined });
         printResult(json, { ...accountView(record), created }, () =>
@@ -56,7 +81,7 @@ export async function accountsCommand(argv: string[]): Promise<number> {
     }
     case 'list': {
       return withDataDir(config, (db) => {
-        const accounts = new AccountStore(db).list().map(accountView);
+        const accounts = new AccountStore(db).list().map((record) => ({ ...accountView(record), quota_windows: quotaWindows(record.quota) }));
         const now = Date.now();
         printResult(json, accounts, () =>
           accounts.length === 0
@@ -67,10 +92,12 @@ export async function accountsCommand(argv: string[]): Promise<number> {
                     a.status !== 'active'
                       ? `${a.status.toUpperCase()}${a.status_message ? `: ${a.status_message}` : ''}`
                       : a.cooldown_until && a.cooldown_until > now
-                        ? `cooling down until ${new Date(a.cooldown_until).toISOString()}`
+                        ? `cooling down until ${utc(a.cooldown_until)}`
                         : 'active';
-                  const expiry = a.access_expires_at ? `  token expires ${new Date(a.access_expires_at).toISOString()}` : '';
-                  return `${a.id}  ${a.label}  plan ${a.plan ?? '?'}  ${state}${expiry}${describeQuota(a.quota)}`;
+                  const lines = [`${a.id}  ${a.label}  plan ${a.plan ?? '?'}  ${state}`];
+                  if (a.access_expires_at) lines.push(`  access token ${a.access_expires_at <= now ? 'expired (refreshed on next use)' : `valid until ${utc(a.access_expires_at)}`}`);
+                  lines.push(a.quota_windows.length ? `  quota: ${a.quota_windows.map((w) => describeWindow(w, now)).join('; ')}` : '  quota: not known yet (learned from the first request)');
+                  return lines.join('\n');
                 })
                 .join('\n'),
         );

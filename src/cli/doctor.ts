@@ -9,6 +9,7 @@ import { closeDatabase } from '../store/db';
 import { parseCommandArgs, printResult } from './args';
 import { openDataDir } from './data-dir';
 import { fileModeCheck, looseFileModes, secretKeyCheck, type Check } from './doctor-secrets';
+import { checkUpstream } from './doctor-upstream';
 
 export async function doctorCommand(argv: string[]): Promise<number> {
   const { values, configFlags } = parseCommandArgs(argv);
@@ -42,15 +43,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   } catch (error) {
     checks.push({ name: 'database', ok: false, detail: (error as Error).message });
   }
-  if (config.upstream !== 'mock') {
-    try {
-      const response = await fetch(config.upstreamUrl, { method: 'GET', signal: AbortSignal.timeout(5_000) });
-      await response.body?.cancel();
-      checks.push({ name: 'upstream', ok: true, detail: `${config.upstreamUrl} reachable (HTTP ${response.status})` });
-    } catch (error) {
-      checks.push({ name: 'upstream', ok: false, detail: `${config.upstreamUrl} unreachable: ${(error as Error).message}` });
-    }
-  }
+  if (config.upstream !== 'mock') checks.push(await checkUpstream(config.upstreamUrl));
   const healthy = checks.every((c) => c.ok);
   printResult(values.json === true, { healthy, checks }, () => [...checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'}  ${c.name}: ${c.detail}`), healthy ? 'healthy' : 'NOT healthy'].join('\n'));
   return healthy ? 0 : 1;

@@ -3,6 +3,7 @@ import { ConfigError, parseDuration, resolveConfig } from '../config';
 import { KeyStore, keyView, type KeyScope } from '../store/keys';
 import { parseCommandArgs, printResult } from './args';
 import { withDataDir } from './data-dir';
+import { describeDuration, utc } from './quota';
 
 const USAGE =
   'usage: codexin keys create --name NAME [--advanced] [--admin] [--expires-in 30d] [--models a,b] [--rpm N] [--tokens-per-day N] [--tokens-per-week N] [--max-concurrent N] [--json] | keys list [--json] | keys revoke ID [--json]';
@@ -11,6 +12,25 @@ function positiveInt(name: string, value: string | boolean | undefined): number 
   if (typeof value !== 'string') return null;
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new ConfigError(`--${name}: "${value}" is not a positive whole number`);
   return Number(value);
+}
+
+type KeyView = ReturnType<typeof keyView>;
+
+/** One key as an operator reads it: state, then its limits, then when it expires and was last used. */
+export function describeKey(k: KeyView, now = Date.now()): string {
+  const state = k.revoked_at ? `REVOKED ${utc(k.revoked_at)}` : k.expires_at !== null && k.expires_at <= now ? `EXPIRED ${utc(k.expires_at)}` : 'active';
+  const limits = [
+    k.rpm !== null ? `${k.rpm} requests/min` : null,
+    k.token_quota_daily !== null ? `${k.token_quota_daily} tokens/day` : null,
+    k.token_quota_weekly !== null ? `${k.token_quota_weekly} tokens/week` : null,
+    k.max_concurrent !== null ? `${k.max_concurrent} concurrent` : null,
+    k.models ? `models ${k.models.join(',')}` : null,
+  ].filter((x): x is string => x !== null);
+  const times = [
+    k.expires_at === null ? 'never expires' : k.expires_at > now ? `expires ${utc(k.expires_at)} (in ${describeDuration(k.expires_at - now)})` : null,
+    `last used ${k.last_used_at ? utc(k.last_used_at) : 'never'}`,
+  ].filter((x): x is string => x !== null);
+  return [`${k.id}  ${k.prefix}…  ${k.name}  [${k.scopes.join(',') || 'basic'}]  ${state}`, `  limits: ${limits.length ? limits.join(', ') : 'none'}`, `  ${times.join('; ')}`].join('\n');
 }
 
 export async function keysCommand(argv: string[]): Promise<number> {
@@ -71,7 +91,7 @@ export async function keysCommand(argv: string[]): Promise<number> {
           keys.length === 0
             ? 'No keys.'
             : keys
-                .map((k) => `${k.id}  ${k.prefix}…  ${k.name}  [${k.scopes.join(',') || 'basic'}]${k.revoked_at ? '  REVOKED' : k.expires_at && k.expires_at < Date.now() ? '  EXPIRED' : ''}`)
+                .map((k) => describeKey(k))
                 .join('\n'),
         );
         return 0;

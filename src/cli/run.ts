@@ -7,23 +7,7 @@ import { keysCommand } from './keys';
 import { accountsCommand } from './accounts';
 import { loginCommand } from './login';
 import { doctorCommand } from './doctor';
-
-const HELP = `codexin ${VERSION}: an OpenAI-compatible API over a ChatGPT/Codex subscription
-
-usage: codexin [command] [flags]
-
-commands:
-  serve                 start the server (the default)
-  keys create|list|revoke  manage API keys
-  accounts import|list|remove  manage ChatGPT accounts (import a Codex CLI auth.json)
-  login                 log a ChatGPT account in with a device code
-  doctor                check data dir, database, accounts and upstream
-  version               print the version
-
-flags (every one has a CODEXIN_* env twin):
-  --host, --port, --data-dir, --upstream chatgpt|openai|mock, --upstream-url, --auth-url, --log-level,
-  --secret-key-file (or the key itself in CODEXIN_SECRET_KEY)
-`;
+import { COMMAND_LIST, usageOf, wantsHelp } from './help';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   serve: serveCommand,
@@ -38,20 +22,27 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
     else process.stdout.write(`codexin ${VERSION} (bun ${Bun.version})\n`);
     return 0;
   },
-  help: async () => {
-    process.stdout.write(HELP);
+  // `codexin help keys` is `codexin keys --help`.
+  help: async (argv) => {
+    process.stdout.write((argv[0] && usageOf(argv[0])) || COMMAND_LIST);
     return 0;
   },
 };
 
 export async function main(argv: string[]): Promise<number> {
   const first = argv[0];
-  if (first === '--help' || first === '-h') return COMMANDS.help!([]);
+  // A bare `codexin` lists the commands rather than starting a server; flags alone still mean serve.
+  if (first === undefined || first === '--help' || first === '-h') return COMMANDS.help!([]);
   if (first === '--version') return COMMANDS.version!([]);
-  const command = first === undefined || first.startsWith('-') ? 'serve' : first;
+  const command = first.startsWith('-') ? 'serve' : first;
   const run = COMMANDS[command];
   if (!run) throw new ConfigError(`unknown command "${command}"; run "codexin help"`);
-  return run(command === first ? argv.slice(1) : argv);
+  const rest = command === first ? argv.slice(1) : argv;
+  if (wantsHelp(rest)) {
+    process.stdout.write(usageOf(command) ?? COMMAND_LIST);
+    return 0;
+  }
+  return run(rest);
 }
 
 export function runMain(argv: string[]): void {

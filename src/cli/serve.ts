@@ -3,7 +3,7 @@
  * gracefully on SIGTERM/SIGINT (in-flight streams get a grace period).
  */
 import { resolveConfig, ConfigError } from '../config';
-import { createLogger } from '../log';
+import { loggerFor } from '../log';
 import { createApp } from '../app';
 import { KeyStore } from '../store/keys';
 import { ModelStore } from '../store/models';
@@ -32,7 +32,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const { positionals, configFlags } = parseCommandArgs(argv);
   if (positionals.length) throw new ConfigError(`serve: unexpected argument "${positionals[0]}"`);
   const config = resolveConfig(configFlags);
-  const logger = createLogger(config.logLevel);
+  const logger = loggerFor(config);
   // Installed before anything starts, so a signal during startup still shuts down cleanly.
   let signalled: (signal: string) => void = () => {};
   const stopRequested = new Promise<string>((resolve) => (signalled = resolve));

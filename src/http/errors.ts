@@ -99,7 +99,10 @@ export function errorPlugin(logger: Logger, routes: () => ReadonlyArray<{ method
       apiError = new ApiError(500, 'server_error', `Internal error; quote request id ${requestId} when reporting it.`, { code: 'internal_error' });
     }
     const trace = traceOf(request);
-    if (trace) trace.status = apiError.status;
+    if (trace) {
+      trace.status = apiError.status;
+      trace.errorCode = apiError.code ?? apiError.type;
+    }
     return apiError.toResponse(requestId ? { 'x-request-id': requestId } : {});
   });
 }

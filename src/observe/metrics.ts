@@ -3,8 +3,9 @@
  * Labels are bounded: route patterns (not raw paths), model ids from the catalog,
  * account ids from the store, HTTP statuses.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AccountStore } from '../store/accounts';
+import { VERSION } from '../version';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
@@ -18,6 +19,14 @@ export class Metrics {
   readonly activeStreams = new Gauge({ name: 'codexin_active_streams', help: 'Model calls in flight (streams included)', registers: [this.registry] });
 
   constructor(accounts: AccountStore | null) {
+    // process_* (CPU, RSS, fds, start time) and nodejs_* (event-loop lag, heap), which Bun provides too.
+    collectDefaultMetrics({ register: this.registry });
+    new Gauge({
+      name: 'codexin_build_info',
+      help: 'Always 1; the labels say which build is running',
+      labelNames: ['version', 'bun', 'compiled'],
+      registers: [this.registry],
+    }).set({ version: VERSION, bun: Bun.version, compiled: String(Bun.isStandaloneExecutable) }, 1);
     if (!accounts) return;
     new Gauge({
       name: 'codexin_account_cooling_down',

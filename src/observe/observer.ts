@@ -40,6 +40,7 @@ export class Observer {
       latency_ms: Math.round(latencyMs * 10) / 10,
       key_id: trace.keyId,
     };
+    if (status >= 400 && trace.errorCode) fields.error_code = trace.errorCode;
     if (trace.model) fields.model = trace.model;
     if (trace.accountId) fields.account_id = trace.accountId;
     if (trace.ttfbMs !== null) fields.ttfb_ms = Math.round(trace.ttfbMs * 10) / 10;

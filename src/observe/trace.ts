@@ -19,6 +19,8 @@ export interface RequestTrace {
   accountId: string | null;
   ttfbMs: number | null;
   status: number | null;
+  /** The OpenAI error code of a failed request (e.g. `invalid_api_key`), for its log line. */
+  errorCode: string | null;
   usage: Usage | null;
   /** A model call completes the trace itself when its stream ends, not when the handler returns. */
   deferred: boolean;
@@ -28,7 +30,7 @@ export interface RequestTrace {
 const traces = new WeakMap<Request, RequestTrace>();
 
 export function newTrace(requestId: string, method: string, path: string, start = performance.now()): RequestTrace {
-  return { requestId, start, method, path, route: null, keyId: null, authMs: null, model: null, accountId: null, ttfbMs: null, status: null, usage: null, deferred: false, done: false };
+  return { requestId, start, method, path, route: null, keyId: null, authMs: null, model: null, accountId: null, ttfbMs: null, status: null, errorCode: null, usage: null, deferred: false, done: false };
 }
 
 export function attachTrace(request: Request, trace: RequestTrace): void {

@@ -133,6 +133,7 @@ export async function startResponse(deps: ResponsesServiceDeps, call: ResponseCa
       forwardHeaders: call.forwardHeaders,
     });
   } catch (error) {
+    if (error instanceof ApiError) trace.errorCode = error.code ?? error.type;
     finish(null, error instanceof ApiError ? error.status : 502, error instanceof ApiError ? error.code : 'upstream_error');
     if (error instanceof ApiError) Object.assign(error.headers, admission.headers, error.headers);
     throw error;

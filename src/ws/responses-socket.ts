@@ -132,6 +132,7 @@ export function createResponsesSocket(deps: ResponsesServiceDeps & { keys: KeySt
       }
     } catch (error) {
       // Failures before the call started (unknown model, limits) still get their log line.
+      if (error instanceof ApiError) trace.errorCode = error.code ?? error.type;
       deps.observer.complete(trace, error instanceof ApiError ? error.status : 500);
       if (state.closed) return;
       send(ws, errorFrame(error instanceof ApiError ? error : new ApiError(500, 'server_error', 'Internal error while streaming the response.', { code: 'internal_error' })));

@@ -1,16 +1,18 @@
 /**
- * `codexin accounts import|list|remove`, `login` (device code) and `doctor`, run as
- * the compiled binary against the simulator's auth server.
+ * `codexin accounts import|list|remove` and `doctor`, run as the compiled binary
+ * against the simulator (login: test/cli/login.test.ts; doctor behind a proxy:
+ * test/cli/doctor.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Database } from 'bun:sqlite';
 import { AccountStore } from '../../src/store/accounts';
-import { openDatabase } from '../../src/store/db';
+import { closeDatabase, openDatabase } from '../../src/store/db';
 import { parseSecretKey, SecretBox } from '../../src/store/secret-box';
+import { healthyQuota, quotaHeaders } from '../../src/upstream/mock/ratelimits';
 import { createSimulator, type Simulator } from '../../src/upstream/mock';
-import { binaryCommand, childEnv, makeTempDir, runCli } from '../support/binary';
+import { makeTempDir, runCli } from '../support/binary';
 
 let sim: Simulator;
 let simUrl: string;
@@ -91,32 +93,62 @@ describe('accounts import, list, remove', () => {
   });
 });
 
-describe('login (device code)', () => {
-  test('shows a user code, waits for approval, and stores the new account', async () => {
-    const dir = makeTempDir('login');
-    const child = Bun.spawn({ cmd: [...binaryCommand(), 'login', '--auth-url', simUrl, '--data-dir', dir, '--json'], env: childEnv(), stdout: 'pipe', stderr: 'pipe' });
-    const decoder = new TextDecoder();
-    let stderr = '';
-    const reader = child.stderr.getReader();
-    let code: string | null = null;
-    const deadline = Date.now() + 10_000;
-    while (!code && Date.now() < deadline) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      stderr += decoder.decode(value);
-      code = /^\s+([A-Z0-9-]{4,})\s*$/m.exec(stderr)?.[1] ?? null;
+describe('accounts list shows quota as windows', () => {
+  test('used % and reset time of each window, from the headers the upstream last sent', async () => {
+    const dir = makeTempDir('accounts-quota');
+    const { path } = authFile(dir);
+    const imported = JSON.parse((await runCli(['accounts', 'import', path, '--data-dir', dir, '--json'])).stdout) as { id: string };
+    const before = JSON.parse((await runCli(['accounts', 'list', '--data-dir', dir, '--json'])).stdout) as { quota_windows: unknown[] }[];
+    expect(before[0]!.quota_windows).toEqual([]);
+    expect((await runCli(['accounts', 'list', '--data-dir', dir])).stdout).toContain('quota: not known yet');
+    // What the upstream reports on every answer, stored as the server would store it.
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    const db = openDatabase(join(dir, 'codexin.db'));
+    new AccountStore(db).saveQuota(imported.id, quotaHeaders(healthyQuota('plus', nowSeconds)));
+    closeDatabase(db);
+    const listed = JSON.parse((await runCli(['accounts', 'list', '--data-dir', dir, '--json'])).stdout) as { quota_windows: unknown[] }[];
+    expect(listed[0]!.quota_windows).toEqual([
+      { window: 'primary', label: '5h', used_percent: 12, window_minutes: 300, resets_at: (nowSeconds + 3 * 3600) * 1000 },
+      { window: 'secondary', label: 'weekly', used_percent: 4, window_minutes: 10_080, resets_at: (nowSeconds + 5 * 86_400) * 1000 },
+    ]);
+    const human = (await runCli(['accounts', 'list', '--data-dir', dir])).stdout;
+    expect(human).toMatch(/quota: 5h 12% used \(resets in (2h 59m|3h), \d{4}-\d\d-\d\d \d\d:\d\d UTC\); weekly 4% used \(resets in (4d 23h|5d), /);
+    expect(human).not.toContain('x-codex-');
+  });
+});
+
+describe('accounts import checks the tokens', () => {
+  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const jwt = (payload: unknown) => `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64(payload)}.c2lnbmF0dXJl`;
+
+  test('refuses tokens that are not JWTs with an expiry: exit 2, one line naming the token, nothing stored', async () => {
+    const dir = makeTempDir('accounts-jwt');
+    const good = sim.issueAccount({ plan: 'plus' }).authJson as { tokens: Record<string, string> };
+    const cases: [string, Record<string, string>, string][] = [
+      ['placeholder', { access_token: 'access', id_token: 'id' }, 'tokens.id_token is not a JWT (three base64url parts'],
+      ['two parts', { id_token: 'abc.def' }, 'tokens.id_token is not a JWT (three base64url parts'],
+      ['payload not JSON', { access_token: `${b64({ alg: 'none' })}.${Buffer.from('not json').toString('base64url')}.sig` }, 'tokens.access_token is not a JWT (its payload is not a JSON object)'],
+      ['header not JSON', { access_token: `bm90IGpzb24.${b64({ exp: 1 })}.sig` }, 'tokens.access_token is not a JWT (its header is not a JSON object)'],
+      ['no exp', { access_token: jwt({ 'https://api.openai.com/auth': { chatgpt_account_id: 'acc' } }) }, 'tokens.access_token has no expiry (exp claim)'],
+    ];
+    for (const [label, override, expected] of cases) {
+      const path = join(dir, `${label.replace(/ /g, '-')}.json`);
+      writeFileSync(path, JSON.stringify({ ...good, tokens: { ...good.tokens, account_id: 'acc_1', ...override } }));
+      const result = await runCli(['accounts', 'import', path, '--data-dir', dir]);
+      expect({ label, code: result.code }).toEqual({ label, code: 2 });
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toContain(expected);
     }
-    expect(code).not.toBeNull();
-    expect(stderr).toContain(`${simUrl}/codex/device`);
-    sim.approveDevice(code!);
-    const exit = await child.exited;
-    const stdout = await new Response(child.stdout).text();
-    expect(exit).toBe(0);
-    const result = JSON.parse(stdout) as { plan: string; created: boolean; chatgpt_account_id: string };
-    expect(result.created).toBe(true);
-    expect(result.plan).toBe('pro');
-    const list = JSON.parse((await runCli(['accounts', 'list', '--data-dir', dir, '--json'])).stdout) as { chatgpt_account_id: string; status: string }[];
-    expect(list.map((a) => a.chatgpt_account_id)).toEqual([result.chatgpt_account_id]);
+    expect(JSON.parse((await runCli(['accounts', 'list', '--data-dir', dir, '--json'])).stdout)).toEqual([]);
+  });
+
+  test('an expired access token is still a valid login: it is refreshed on first use', async () => {
+    const dir = makeTempDir('accounts-expired');
+    const issued = sim.issueAccount({ plan: 'plus', accessTtlSeconds: -60 });
+    const path = join(dir, 'auth.json');
+    writeFileSync(path, JSON.stringify(issued.authJson));
+    const result = await runCli(['accounts', 'import', path, '--data-dir', dir]);
+    expect(result.code).toBe(0);
   });
 });
 

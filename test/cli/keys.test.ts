@@ -156,6 +156,19 @@ describe('keys create / list / revoke (compiled binary)', () => {
     expect(bytes.includes(digest) || bytes.includes(Buffer.from(digest.toString('hex')))).toBe(true);
   });
 
+  test('list shows each key\'s limits, expiry and last use', async () => {
+    const dataDir = makeTempDir('data');
+    const limited = await createKey(dataDir, '--name', 'bot', '--rpm', '60', '--tokens-per-day', '100000', '--tokens-per-week', '500000', '--max-concurrent', '4', '--models', 'gpt-5.5,gpt-5.4', '--expires-in', '30d');
+    const plain = await createKey(dataDir, '--name', 'plain');
+    const human = (await binaryCli(['keys', 'list', '--data-dir', dataDir])).stdout;
+    const block = (id: string) => human.slice(human.indexOf(id)).split('\n').slice(0, 3).join('\n');
+    expect(block(limited.id)).toContain('limits: 60 requests/min, 100000 tokens/day, 500000 tokens/week, 4 concurrent, models gpt-5.5,gpt-5.4');
+    expect(block(limited.id)).toMatch(/expires \d{4}-\d\d-\d\d \d\d:\d\d UTC \(in (29d 23h|30d)\); last used never/);
+    expect(block(limited.id)).toContain('active');
+    expect(block(plain.id)).toContain('limits: none');
+    expect(block(plain.id)).toContain('never expires; last used never');
+  });
+
   test('revoke marks the key revoked; unknown id exits 1', async () => {
     const dataDir = makeTempDir('data');
     const created = await createKey(dataDir, '--name', 'dave');

@@ -1,12 +1,12 @@
-/** Recorded traffic lives in the steering repo's shared/fixtures, beside this repo (CI clones it there). */
+/** Recorded traffic the tests use lives in test/fixtures/ (provenance and licences in its README). */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = fileURLToPath(new URL('../../../shared/fixtures/', import.meta.url));
+const ROOT = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
 export function fixturePath(relative: string): string {
   const path = ROOT + relative;
-  if (!existsSync(path)) throw new Error(`fixture ${relative} not found at ${path}: the shared/ folder must sit beside the repository`);
+  if (!existsSync(path)) throw new Error(`fixture ${relative} not found at ${path}: add it to test/fixtures/ with its provenance`);
   return path;
 }
 

@@ -1,14 +1,14 @@
 /**
- * Test support: the recorded real Responses streams in /work/shared/fixtures (one event
- * JSON per line; read in place, never copied into the repo), and small async helpers.
+ * Test support: the recorded real Responses streams in test/fixtures/openai-responses-streams
+ * (one event JSON per line; provenance in test/fixtures/README.md), and small async helpers.
  */
 
 import type { ResponseStreamEvent } from '../../src/openai/responses-types';
+import { fixturePath } from '../support/fixtures';
 
 /** All events of a fixture file, in order. */
 export async function recordedEvents(name: string): Promise<ResponseStreamEvent[]> {
-  const url = new URL(`../../../shared/fixtures/openai-responses-streams/${name}`, import.meta.url);
-  const text = await Bun.file(url).text();
+  const text = await Bun.file(fixturePath(`openai-responses-streams/${name}`)).text();
   return text
     .split('\n')
     .filter((line) => line.trim() !== '')

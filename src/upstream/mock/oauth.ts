@@ -1,6 +1,7 @@
 /**
  * The simulated auth server (auth.openai.com): refresh-token rotation with reuse
- * detection (§4.2) and the device-code login (§4.4).
+ * detection (§4.2), the browser login's authorize redirect (§4.3; the simulated
+ * user signs in at once) and the device-code login (§4.4).
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { CODEX_CLIENT_ID, type TokenSet } from './accounts';
@@ -17,10 +18,18 @@ interface DeviceAuth {
   codeChallenge: string;
 }
 
+interface BrowserGrant {
+  codeChallenge: string;
+  redirectUri: string;
+}
+
+/** Pending logins of both kinds: device codes, and authorization codes the browser login issued. */
 export class DeviceStore {
   private readonly byId = new Map<string, DeviceAuth>();
   /** authorization_code → its PKCE verifier; deleted on first exchange. */
   private readonly codes = new Map<string, string>();
+  /** authorization_code of a browser login → what the exchange must prove; deleted on first exchange. */
+  private readonly browserCodes = new Map<string, BrowserGrant>();
 
   create(): DeviceAuth {
     const codeVerifier = randomBytes(64).toString('base64url');
@@ -46,6 +55,20 @@ export class DeviceStore {
     if (!auth) throw new Error(`no pending device login with user code ${userCode}`);
     auth.approved = true;
     this.codes.set(auth.authorizationCode, auth.codeVerifier);
+  }
+
+  issueBrowserCode(grant: BrowserGrant): string {
+    const code = `ac_${randomBytes(24).toString('base64url')}`;
+    this.browserCodes.set(code, grant);
+    return code;
+  }
+
+  /** A browser code is redeemed with the verifier of its challenge and the redirect it was issued for; single use. */
+  redeemBrowserCode(code: string, verifier: string, redirectUri: string): boolean | null {
+    const grant = this.browserCodes.get(code);
+    if (!grant) return null;
+    this.browserCodes.delete(code);
+    return grant.redirectUri === redirectUri && createHash('sha256').update(verifier).digest('base64url') === grant.codeChallenge;
   }
 
   /** Single use: a second exchange of the same code fails, as OAuth requires. */
@@ -89,6 +112,9 @@ export function oauthToken(state: SimState, ctx: Ctx): Response {
   }
 
   if (form.grant_type === 'authorization_code') {
+    const browser = form.code && form.code_verifier && form.redirect_uri ? state.devices.redeemBrowserCode(form.code, form.code_verifier, form.redirect_uri) : null;
+    if (browser === false) return oauthError(400, 'invalid_grant', 'Invalid authorization code, code_verifier or redirect_uri.');
+    if (browser === true) return json(tokenBody(state.accounts.register({}).tokens));
     if (form.redirect_uri !== `${ctx.origin}/deviceauth/callback`) return oauthError(400, 'invalid_grant', 'redirect_uri does not match.');
     if (!form.code || !form.code_verifier || !state.devices.redeem(form.code, form.code_verifier)) {
       return oauthError(400, 'invalid_grant', 'Invalid authorization code or code_verifier.');
@@ -115,6 +141,36 @@ export function deviceToken(state: SimState, ctx: Ctx): Response {
   }
   if (!auth.approved) return json({ error: 'authorization_pending' }, 403);
   return json({ authorization_code: auth.authorizationCode, code_challenge: auth.codeChallenge, code_verifier: auth.codeVerifier });
+}
+
+/**
+ * GET /oauth/authorize: checks the request as auth.openai.com does, then redirects
+ * back with a code as if the user had signed in. The real server accepts only
+ * http://localhost:1455/auth/callback for the Codex client id; the simulator takes
+ * any localhost port so tests can use a free one.
+ */
+export function oauthAuthorize(state: SimState, ctx: Ctx): Response {
+  const q = Object.fromEntries(ctx.url.searchParams);
+  if (q.client_id !== CODEX_CLIENT_ID) return oauthError(400, 'invalid_client', 'Unknown or missing client_id.');
+  let redirect: URL;
+  try {
+    redirect = new URL(q.redirect_uri ?? '');
+  } catch {
+    return oauthError(400, 'invalid_request', 'redirect_uri is missing or not a URL.');
+  }
+  if (redirect.protocol !== 'http:' || redirect.hostname !== 'localhost' || redirect.pathname !== '/auth/callback' || redirect.search) {
+    return oauthError(400, 'invalid_request', 'redirect_uri is not registered for this client.');
+  }
+  const back = (params: Record<string, string>) => {
+    const target = new URL(redirect);
+    for (const [k, v] of Object.entries(params)) target.searchParams.set(k, v);
+    return new Response(null, { status: 302, headers: { location: target.toString() } });
+  };
+  if (q.response_type !== 'code') return back({ error: 'unsupported_response_type', error_description: 'response_type must be code.', ...(q.state ? { state: q.state } : {}) });
+  if (!q.code_challenge || q.code_challenge_method !== 'S256') return back({ error: 'invalid_request', error_description: 'PKCE with S256 is required.', ...(q.state ? { state: q.state } : {}) });
+  if (!(q.scope ?? '').split(' ').includes('offline_access')) return back({ error: 'invalid_scope', error_description: 'offline_access is required for a refresh token.', ...(q.state ? { state: q.state } : {}) });
+  const code = state.devices.issueBrowserCode({ codeChallenge: q.code_challenge, redirectUri: q.redirect_uri! });
+  return back({ code, scope: q.scope!, ...(q.state ? { state: q.state } : {}) });
 }
 
 /**

@@ -8,7 +8,7 @@ import { codexCompact, codexModels, codexResponses, whamUsageRoute } from './bac
 import { buildCatalog, DEFAULT_MODELS } from './catalog';
 import { confirmUpload, createFile, downloadBlob, FileStore, uploadBlob } from './files';
 import { decodeRequest, detail, record, type Ctx } from './http';
-import { deviceApprove, devicePage, deviceToken, deviceUserCode, DeviceStore, oauthToken } from './oauth';
+import { deviceApprove, devicePage, deviceToken, deviceUserCode, DeviceStore, oauthAuthorize, oauthToken } from './oauth';
 import { openaiResponses } from './openai-mode';
 import type { SimState } from './state';
 import { transcribe } from './transcribe';
@@ -27,10 +27,9 @@ const ROUTES: { method: string; path: RegExp; handler: Handler }[] = [
   { method: 'PUT', path: /^\/upload\/([^/]+)$/, handler: uploadBlob },
   { method: 'GET', path: /^\/download\/([^/]+)$/, handler: downloadBlob },
   { method: 'POST', path: /^\/oauth\/token$/, handler: oauthToken },
+  { method: 'GET', path: /^\/oauth\/authorize$/, handler: oauthAuthorize },
   { method: 'POST', path: /^\/api\/accounts\/deviceauth\/usercode$/, handler: deviceUserCode },
   { method: 'POST', path: /^\/api\/accounts\/deviceauth\/token$/, handler: deviceToken },
-  { method: 'GET', path: /^\/codex\/device$/, handler: devicePage },
-  { method: 'POST', path: /^\/codex\/device$/, handler: deviceApprove },
   { method: 'GET', path: /^\/codex\/device$/, handler: devicePage },
   { method: 'POST', path: /^\/codex\/device$/, handler: deviceApprove },
   { method: 'POST', path: /^\/v1\/responses$/, handler: openaiResponses },
