@@ -13,6 +13,8 @@ import { parseSecretKey, SecretBox } from '../../src/store/secret-box';
 import { healthyQuota, quotaHeaders } from '../../src/upstream/mock/ratelimits';
 import { createSimulator, type Simulator } from '../../src/upstream/mock';
 import { makeTempDir, runCli } from '../support/binary';
+import { openDataDir } from '../../src/cli/data-dir';
+import { resolveConfig } from '../../src/config';
 
 let sim: Simulator;
 let simUrl: string;
@@ -103,7 +105,7 @@ describe('accounts list shows quota as windows', () => {
     expect((await runCli(['accounts', 'list', '--data-dir', dir])).stdout).toContain('quota: not known yet');
     // What the upstream reports on every answer, stored as the server would store it.
     const nowSeconds = Math.floor(Date.now() / 1000);
-    const db = openDatabase(join(dir, 'codexin.db'));
+    const db = openDataDir(resolveConfig({ 'data-dir': dir }));
     new AccountStore(db).saveQuota(imported.id, quotaHeaders(healthyQuota('plus', nowSeconds)));
     closeDatabase(db);
     const listed = JSON.parse((await runCli(['accounts', 'list', '--data-dir', dir, '--json'])).stdout) as { quota_windows: unknown[] }[];
