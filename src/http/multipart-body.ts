@@ -5,8 +5,12 @@
  * 415 for a non-multipart body, 413 past the route's limit before buffering it,
  * 400 for a malformed body or a missing file part, and plain values:
  * `name[]` and repeated names become arrays (the SDKs send `timestamp_granularities[]`).
+ * An empty text field or an empty file part without a name is absent: that is what
+ * Swagger UI and HTML forms send for an optional field left blank.
  */
 import { ApiError } from '../openai/api-error';
+import { requireKey, type AuthRequirement } from './auth';
+import { readBody } from './body-stream';
 
 export type FormValue = string | File;
 export type FormFields = Record<string, FormValue | FormValue[]>;
@@ -17,26 +21,11 @@ export interface MultipartOptions {
   /** File parts the route cannot do without: a missing one is a 400 naming it. */
   requiredFiles?: string[];
   /**
-   * Runs before the body is read (throwing to refuse): Elysia parses bodies before the
-   * auth macro resolves, and nobody without access should make us buffer a large upload.
+   * The key's scope the route needs, checked before the body is read: Elysia parses
+   * bodies before the auth macro's hooks run, and nobody without access should make
+   * us buffer a large upload.
    */
-  guard?: (headers: Record<string, string | undefined>) => void;
-}
-
-function tooLarge(maxBytes: number): ApiError {
-  return new ApiError(413, 'invalid_request_error', `Request body is larger than this route accepts (${maxBytes} bytes).`, { code: 'request_too_large' });
-}
-
-async function readLimited(request: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
-  if (!request.body) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of request.body) {
-    total += chunk.byteLength;
-    if (total > maxBytes) throw tooLarge(maxBytes);
-    chunks.push(chunk);
-  }
-  return new Uint8Array(Buffer.concat(chunks));
+  requirement: AuthRequirement;
 }
 
 export function missingFilePart(name: string): ApiError {
@@ -47,16 +36,14 @@ export function missingFilePart(name: string): ApiError {
 }
 
 export async function readMultipartBody(request: Request, opts: MultipartOptions): Promise<FormFields> {
-  opts.guard?.(Object.fromEntries(request.headers));
+  requireKey(request, opts.requirement);
   const contentType = request.headers.get('content-type') ?? '';
   if (!/^multipart\/form-data\b/i.test(contentType)) {
-    throw new ApiError(415, 'invalid_request_error', `Unsupported content type "${contentType || '(none)'}": send a multipart/form-data body.`, {
+    throw new ApiError(415, 'invalid_request_error', `Unsupported content type "${contentType.slice(0, 100) || '(none)'}": send a multipart/form-data body.`, {
       code: 'unsupported_media_type',
     });
   }
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > opts.maxBytes) throw tooLarge(opts.maxBytes);
-  const bytes = await readLimited(request, opts.maxBytes);
+  const bytes = await readBody(request, opts.maxBytes);
   let form: Awaited<ReturnType<Response['formData']>>;
   try {
     form = await new Response(bytes, { headers: { 'content-type': contentType } }).formData();
@@ -65,6 +52,7 @@ export async function readMultipartBody(request: Request, opts: MultipartOptions
   }
   const fields: FormFields = {};
   form.forEach((value, rawName) => {
+    if (isBlank(value)) return;
     const isArray = rawName.endsWith('[]');
     const name = isArray ? rawName.slice(0, -2) : rawName;
     const existing = fields[name];
@@ -79,6 +67,10 @@ export async function readMultipartBody(request: Request, opts: MultipartOptions
     }
   }
   return fields;
+}
+
+function isBlank(value: FormValue): boolean {
+  return typeof value === 'string' ? value === '' : value.size === 0 && value.name === '';
 }
 
 /** An Elysia `parse` hook; list it before 'formdata' so the OpenAPI document still says multipart. */

@@ -108,7 +108,7 @@ export function adminRoutes(auth: ReturnType<typeof authPlugin>, deps: AdminDeps
   };
   const errors = { 400: ErrorEnvelopeSchema, 404: ErrorEnvelopeSchema, ...authErrorResponses };
   // The 'json' entry is never reached (ours always answers); it makes the OpenAPI document show the JSON body.
-  const json: [ReturnType<typeof jsonParser>, 'json'] = [jsonParser(deps.maxBodyBytes), 'json'];
+  const json: [ReturnType<typeof jsonParser>, 'json'] = [jsonParser(deps.maxBodyBytes, 'admin'), 'json'];
   return (
     new Elysia({ name: 'codexin.routes.admin', prefix: '/admin', detail: { tags: ['Admin'] } })
       .use(auth)

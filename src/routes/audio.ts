@@ -9,7 +9,7 @@ import { ApiError, badRequest } from '../openai/api-error';
 import { ErrorEnvelopeSchema, authErrorResponses } from '../openai/schemas';
 import { listField, multipartParser, textField } from '../http/multipart-body';
 import { requestIdPlugin } from '../http/request-id';
-import { authenticate, type authPlugin } from '../http/auth';
+import type { authPlugin } from '../http/auth';
 import type { KeyStore } from '../store/keys';
 import type { AssetsUpstream } from '../upstream/types';
 import { detectMime } from '../service/files';
@@ -119,7 +119,7 @@ export function audioRoutes(auth: ReturnType<typeof authPlugin>, deps: AudioRout
           multipartParser({
             maxBytes: MAX_AUDIO_BYTES + MULTIPART_OVERHEAD_BYTES,
             requiredFiles: ['file'],
-            guard: (headers) => void authenticate(deps.keys, headers, 'advanced'),
+            requirement: 'advanced',
           }),
           'formdata',
         ],

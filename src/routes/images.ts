@@ -23,7 +23,7 @@ import type { Usage } from '../openai/responses-types';
 import { jsonParser } from '../http/json-body';
 import { multipartParser, textField } from '../http/multipart-body';
 import { requestIdPlugin } from '../http/request-id';
-import { authenticate, type authPlugin } from '../http/auth';
+import type { authPlugin } from '../http/auth';
 import type { KeyRecord, KeyStore } from '../store/keys';
 import type { RequestTrace } from '../observe/trace';
 import type { AssetsUpstream } from '../upstream/types';
@@ -172,14 +172,14 @@ export function imagesRoutes(auth: ReturnType<typeof authPlugin>, deps: ImagesRo
     )
     .post('/v1/codex/image-generation', (ctx) => generation(ctx, '/v1/codex/image-generation'), {
       auth: 'advanced',
-      parse: [jsonParser(deps.maxBodyBytes), 'json'],
+      parse: [jsonParser(deps.maxBodyBytes, 'advanced'), 'json'],
       body: ImageGenerationBodySchema,
       response: { 200: ImagesResponseSchema, ...errors },
       detail: generationDetail('Generate images (Codex helper)'),
     })
     .post('/v1/images/generations', (ctx) => generation(ctx, '/v1/images/generations'), {
       auth: 'advanced',
-      parse: [jsonParser(deps.maxBodyBytes), 'json'],
+      parse: [jsonParser(deps.maxBodyBytes, 'advanced'), 'json'],
       body: ImageGenerationBodySchema,
       response: { 200: ImagesResponseSchema, ...errors },
       detail: generationDetail('Create images (OpenAI Images API)'),
@@ -211,7 +211,7 @@ export function imagesRoutes(auth: ReturnType<typeof authPlugin>, deps: ImagesRo
           multipartParser({
             maxBytes: MAX_IMAGE_BYTES + MULTIPART_OVERHEAD_BYTES,
             requiredFiles: ['file'],
-            guard: (headers) => void authenticate(deps.keys, headers, 'advanced'),
+            requirement: 'advanced',
           }),
           'formdata',
         ],
