@@ -12,8 +12,9 @@ import type { Logger } from '../../log';
 import type { AccountPool } from '../pool';
 import type { TokenManager } from './token-manager';
 import { RefreshError } from './oauth';
-import { chatGptHeaders, toChatGptRequest, CODEX_CLIENT_VERSION } from './request';
-import { mapUpstreamError, retryAfterHeaders, usageLimitOf } from './errors';
+import { chatGptHeaders, headerSafeForward, toChatGptRequest, toHeaderValue, CODEX_CLIENT_VERSION } from './request';
+import { errorBodyText, mapUpstreamError, retryAfterHeaders, usageLimitOf } from './errors';
+import { clientSafeText } from './redact';
 import { parseResponseEvents } from '../../stream/sse-parse';
 import { fetchWithHeaderDeadline, UpstreamTimeout } from '../header-deadline';
 
@@ -92,7 +93,7 @@ export class ChatGptUpstream implements Upstream {
       headers: chatGptHeaders({ accessToken: fresh.accessToken, chatgptAccountId: fresh.chatgptAccountId, sessionId: crypto.randomUUID() }),
       signal: AbortSignal.timeout(15_000),
     });
-    if (!response.ok) throw mapUpstreamError(response.status, await response.text(), response.headers);
+    if (!response.ok) throw mapUpstreamError(response.status, await errorBodyText(response), response.headers);
     const body = (await response.json()) as { models?: Record<string, unknown>[] };
     return (body.models ?? [])
       .filter((m) => typeof m.slug === 'string')
@@ -116,6 +117,9 @@ export class ChatGptUpstream implements Upstream {
     let transientFailures = 0;
     let lastError: ApiError | null = null;
     const payload = JSON.stringify(body);
+    // Client-sourced header values are checked once, before any attempt (a bad one is the client's 400).
+    ctx = { ...ctx, forwardHeaders: headerSafeForward(ctx.forwardHeaders) };
+    const sessionId = toHeaderValue(affinityKey, 'prompt_cache_key');
     for (;;) {
       if (ctx.signal.aborted) throw new ApiError(499, 'request_cancelled', 'The client closed the request.');
       const picked = this.deps.pool.pick(affinityKey, tried);
@@ -130,11 +134,11 @@ export class ChatGptUpstream implements Upstream {
       }
       let response: Response;
       try {
-        response = await this.post(path, payload, account, ctx, affinityKey, accept);
+        response = await this.post(path, payload, account, ctx, sessionId, accept);
         if (response.status === 401) {
           await response.body?.cancel();
           account = await this.deps.tokens.afterUnauthorized(account.id, account.accessToken);
-          response = await this.post(path, payload, account, ctx, affinityKey, accept);
+          response = await this.post(path, payload, account, ctx, sessionId, accept);
         }
       } catch (error) {
         if (ctx.signal.aborted) throw new ApiError(499, 'request_cancelled', 'The client closed the request.');
@@ -159,7 +163,7 @@ export class ChatGptUpstream implements Upstream {
       if (quota) this.rememberQuota(account.id, quota);
       if (response.ok) return { response, account };
 
-      const text = await response.text();
+      const text = await errorBodyText(response);
       const limit = usageLimitOf(response.status, text);
       if (limit) {
         this.deps.pool.coolDown(account.id, limit.resetsAt);
@@ -201,7 +205,7 @@ export class ChatGptUpstream implements Upstream {
   }
 
   private refreshFailure(error: unknown): ApiError {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = clientSafeText(error instanceof Error ? error.message : String(error));
     return new ApiError(503, 'service_unavailable_error', `No usable ChatGPT account: ${message}`, { code: 'upstream_account_unavailable' });
   }
 
