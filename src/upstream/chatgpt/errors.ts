@@ -9,8 +9,11 @@
  * | 429 other                        | 429 rate_limit_error, retry-after                      |
  * | 503 server_is_overloaded         | 503 service_unavailable_error                          |
  * | other 5xx                        | 502 upstream_error                                     |
+ *
+ * Every upstream-sourced string is redacted of tokens and capped (./redact.ts).
  */
 import { ApiError } from '../../openai/api-error';
+import { clientSafeFields, clientSafeText } from './redact';
 
 export interface UsageLimit {
   resetsAt: number; // unix ms
@@ -36,6 +39,26 @@ export function usageLimitOf(status: number, text: string, now = Date.now()): Us
   return { resetsAt, planType: typeof err.plan_type === 'string' ? err.plan_type : null };
 }
 
+/** Upstream error bodies worth reading: a real one is a few hundred bytes. */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/** The start of an error response's body, never more than MAX_ERROR_BODY_BYTES in memory. */
+export async function errorBodyText(response: Response): Promise<string> {
+  if (!response.body) return '';
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of response.body) {
+      chunks.push(chunk);
+      total += chunk.byteLength;
+      if (total >= MAX_ERROR_BODY_BYTES) break;
+    }
+  } catch {
+    // A body cut off mid-way still tells what it had.
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY_BYTES));
+}
+
 export function retryAfterHeaders(seconds: number): Record<string, string> {
   const s = Math.max(1, Math.ceil(seconds));
   const headers: Record<string, string> = { 'retry-after': String(s), 'retry-after-ms': String(s * 1000) };
@@ -48,28 +71,30 @@ export function mapUpstreamError(status: number, text: string, headers: Headers,
   const body = parseBody(text);
   const detail = typeof body?.detail === 'string' ? body.detail : null;
   const err = body?.error && typeof body.error === 'object' ? (body.error as Record<string, unknown>) : null;
-  const upstreamMessage = detail ?? (typeof err?.message === 'string' ? err.message : null);
+  const rawMessage = detail ?? (typeof err?.message === 'string' ? err.message : null);
+  const upstreamMessage = rawMessage === null ? null : clientSafeText(rawMessage);
+  const upstreamCode = typeof err?.code === 'string' ? clientSafeText(err.code, 100) : null;
 
   if (status === 429) {
     const limit = usageLimitOf(status, text, now);
     if (limit && err) {
       const { message, type, ...rest } = err;
-      return new ApiError(429, 'usage_limit_reached', typeof message === 'string' ? message : 'The usage limit has been reached', {
+      return new ApiError(429, 'usage_limit_reached', typeof message === 'string' ? clientSafeText(message) : 'The usage limit has been reached', {
         code: 'usage_limit_reached',
         headers: retryAfterHeaders((limit.resetsAt - now) / 1000),
-        extra: { ...rest, type: type ?? 'usage_limit_reached' },
+        extra: { ...clientSafeFields(rest), type: typeof type === 'string' ? clientSafeText(type, 100) : 'usage_limit_reached' },
       });
     }
     const retryAfter = Number(headers.get('retry-after') ?? '1');
     return new ApiError(429, 'rate_limit_error', upstreamMessage ?? 'The upstream is rate limiting this account; retry shortly.', {
-      code: typeof err?.code === 'string' ? err.code : 'rate_limit_exceeded',
+      code: upstreamCode ?? 'rate_limit_exceeded',
       headers: retryAfterHeaders(Number.isFinite(retryAfter) ? retryAfter : 1),
     });
   }
   if (status === 400 || status === 404 || status === 422) {
     return new ApiError(400, 'invalid_request_error', upstreamMessage ?? `The upstream rejected the request (HTTP ${status}).`, {
-      code: typeof err?.code === 'string' ? err.code : null,
-      param: typeof err?.param === 'string' ? err.param : null,
+      code: upstreamCode,
+      param: typeof err?.param === 'string' ? clientSafeText(err.param, 200) : null,
     });
   }
   if (status === 401 || status === 403) {
@@ -79,7 +104,7 @@ export function mapUpstreamError(status: number, text: string, headers: Headers,
   }
   if (status === 503) {
     return new ApiError(503, 'service_unavailable_error', upstreamMessage ?? 'The upstream is overloaded; retry shortly.', {
-      code: typeof err?.code === 'string' ? err.code : 'server_is_overloaded',
+      code: upstreamCode ?? 'server_is_overloaded',
       headers: retryAfterHeaders(Number(headers.get('retry-after') ?? '2') || 2),
     });
   }
