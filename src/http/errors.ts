@@ -3,7 +3,7 @@
  * `{"error":{"message","type","param","code"}}` with the right status, whatever threw it.
  */
 import { Elysia, ValidationError } from 'elysia';
-import { ApiError } from '../openai/api-error';
+import { ApiError, quote } from '../openai/api-error';
 import type { Logger } from '../log';
 import { traceOf } from '../observe/trace';
 
@@ -80,11 +80,11 @@ export function errorPlugin(logger: Logger, routes: () => ReadonlyArray<{ method
       const url = new URL(request.url);
       const allowed = methodsForPath(routes(), url.pathname).filter((m) => m !== 'ALL');
       apiError = allowed.length
-        ? new ApiError(405, 'invalid_request_error', `Method ${request.method} is not allowed on ${url.pathname}; use ${allowed.join(', ')}.`, {
+        ? new ApiError(405, 'invalid_request_error', `Method ${quote(request.method, 20)} is not allowed on ${quote(url.pathname)}; use ${allowed.join(', ')}.`, {
             code: 'method_not_allowed',
             headers: { allow: allowed.join(', ') },
           })
-        : new ApiError(404, 'invalid_request_error', `Unknown route: ${request.method} ${url.pathname}. See /docs for the API.`, { code: 'unknown_url' });
+        : new ApiError(404, 'invalid_request_error', `Unknown route: ${quote(request.method, 20)} ${quote(url.pathname)}. See /docs for the API.`, { code: 'unknown_url' });
     } else if (code === 'PARSE') {
       apiError = new ApiError(400, 'invalid_request_error', 'The request body could not be parsed: send valid JSON with content-type application/json.', {
         code: 'invalid_json',

@@ -7,7 +7,7 @@
  *   ChatGPT file service, returning its `sediment://` asset pointer.
  */
 import { Elysia } from 'elysia';
-import { ApiError, badRequest } from '../openai/api-error';
+import { ApiError, badRequest, quote } from '../openai/api-error';
 import { MAX_IMAGE_BYTES, sniffMime, validateImageUrl } from '../openai/image-input';
 import { ErrorEnvelopeSchema, authErrorResponses } from '../openai/schemas';
 import { toFileObject } from '../openai/files-schema';
@@ -196,7 +196,7 @@ export function imagesRoutes(auth: ReturnType<typeof authPlugin>, deps: ImagesRo
         const bytes = new Uint8Array(await file.arrayBuffer());
         // The bytes decide: a declared image/png that is not one is refused, an octet-stream PNG is fine.
         const mime = sniffMime(bytes.subarray(0, 16));
-        if (!mime) throw badRequest(`The file "${file.name}" is not a PNG, JPEG, GIF or WebP image.`, 'file', 'invalid_image_format');
+        if (!mime) throw badRequest(`The file "${quote(file.name)}" is not a PNG, JPEG, GIF or WebP image.`, 'file', 'invalid_image_format');
         const filename = file.name || `image.${mime.split('/')[1]}`;
         const uploaded = await meteredAssetCall(deps, { key: apiKey, route: '/v1/codex/images', model: null, trace }, () =>
           deps.assets.uploadFile({ bytes, filename, mime }, { signal: request.signal, keyId: apiKey.id, requestId }),
