@@ -28,6 +28,11 @@ export interface Config {
   upstreamIdleMs: number;
   /** A bearer token that may read /metrics without an admin key (for a Prometheus scraper). */
   metricsToken: string | null;
+  /**
+   * Whether X-Forwarded-Host/-Proto describe the client's URL (true only behind a proxy
+   * that sets them): otherwise any caller could alter the base URL /v1/me hands out.
+   */
+  trustProxy: boolean;
 }
 
 /** A bad flag or value: the CLI prints the message on one line and exits 2. */
@@ -44,9 +49,10 @@ export interface ConfigFlags {
   'upstream-url'?: string;
   'auth-url'?: string;
   'log-level'?: string;
+  'trust-proxy'?: string;
 }
 
-export const CONFIG_FLAG_NAMES = ['host', 'port', 'data-dir', 'upstream', 'upstream-url', 'auth-url', 'log-level'] as const;
+export const CONFIG_FLAG_NAMES = ['host', 'port', 'data-dir', 'upstream', 'upstream-url', 'auth-url', 'log-level', 'trust-proxy'] as const;
 
 const DEFAULT_UPSTREAM_URL: Record<UpstreamKind, string> = {
   chatgpt: 'https://chatgpt.com/backend-api',
@@ -80,6 +86,13 @@ function parseInteger(name: string, value: string, min: number, max: number): nu
   return n;
 }
 
+function parseBoolean(name: string, value: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(`--${name}: "${value}" is not true or false`);
+}
+
 function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
   if ((allowed as readonly string[]).includes(value)) return value as T;
   throw new ConfigError(`--${name}: "${value}" is not one of ${allowed.join(', ')}`);
@@ -106,6 +119,7 @@ export function resolveConfig(flags: ConfigFlags, env: Record<string, string | u
     upstreamTimeoutMs: parseInteger('upstream-timeout-ms', env.CODEXIN_UPSTREAM_TIMEOUT_MS ?? '120000', 100, 3_600_000),
     upstreamIdleMs: parseInteger('upstream-idle-ms', env.CODEXIN_UPSTREAM_IDLE_MS ?? '300000', 100, 86_400_000),
     metricsToken: env.CODEXIN_METRICS_TOKEN ? env.CODEXIN_METRICS_TOKEN : null,
+    trustProxy: parseBoolean('trust-proxy', pick(flags['trust-proxy'], env.CODEXIN_TRUST_PROXY) ?? 'false'),
   };
 }
 
