@@ -67,7 +67,12 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
       { code: 'unsupported_media_type' },
     );
   }
-  return parseJsonText(await readBody(request, maxBytes));
+  const value = parseJsonText(await readBody(request, maxBytes));
+  // Every JSON route takes an object; a schema whose fields are all optional would let `"s"` or `[]` through.
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ApiError(400, 'invalid_request_error', 'The request body must be a JSON object ({...}).', { code: 'invalid_type' });
+  }
+  return value;
 }
 
 /**

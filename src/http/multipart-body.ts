@@ -62,6 +62,9 @@ export async function readMultipartBody(request: Request, opts: MultipartOptions
   for (const name of opts.requiredFiles ?? []) {
     const value = fields[name];
     if (value === undefined) throw missingFilePart(name);
+    if (Array.isArray(value)) {
+      throw new ApiError(400, 'invalid_request_error', `Send exactly one '${name}' part; this body has ${value.length}.`, { param: name, code: 'duplicate_parameter' });
+    }
     if (!(value instanceof Blob)) {
       throw new ApiError(400, 'invalid_request_error', `'${name}' must be a file part (with a filename), not a text field.`, { param: name, code: 'invalid_file' });
     }
