@@ -4,7 +4,7 @@
  * answer to its creation.
  */
 import { Elysia, t } from 'elysia';
-import { ApiError } from '../openai/api-error';
+import { ApiError, quote } from '../openai/api-error';
 import { ErrorEnvelopeSchema, authErrorResponses } from '../openai/schemas';
 import { jsonParser } from '../http/json-body';
 import type { authPlugin } from '../http/auth';
@@ -96,7 +96,7 @@ function modelView(m: ModelRecord) {
 }
 
 function notFound(what: string, id: string): ApiError {
-  return new ApiError(404, 'invalid_request_error', `No ${what} with id ${id}.`, { param: 'id', code: `${what}_not_found` });
+  return new ApiError(404, 'invalid_request_error', `No ${what} with id ${quote(id)}.`, { param: 'id', code: `${what}_not_found` });
 }
 
 function isActiveAdmin(key: KeyRecord, now: number): boolean {
