@@ -21,7 +21,8 @@ commands:
   version               print the version
 
 flags (every one has a CODEXIN_* env twin):
-  --host, --port, --data-dir, --upstream chatgpt|openai|mock, --upstream-url, --auth-url, --log-level
+  --host, --port, --data-dir, --upstream chatgpt|openai|mock, --upstream-url, --auth-url, --log-level,
+  --trust-proxy true|false (believe X-Forwarded-Host/-Proto from a reverse proxy)
 `;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
