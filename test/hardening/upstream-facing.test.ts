@@ -120,3 +120,36 @@ describe('usage figures from the upstream', () => {
     expect(me.usage.total.input_tokens).toBe(1_000_000_000);
   });
 });
+
+describe('absurd reset times and retry-after from the upstream', () => {
+  const MONTH_S = 31 * 86_400;
+  for (const [label, error] of [
+    ['resets_at 1e308', { type: 'usage_limit_reached', message: 'The usage limit has been reached', resets_at: 1e308 }],
+    ['resets_in_seconds 1e308', { type: 'usage_limit_reached', message: 'The usage limit has been reached', resets_in_seconds: 1e308 }],
+    ['resets_at -1e308', { type: 'usage_limit_reached', message: 'The usage limit has been reached', resets_at: -1e308 }],
+    ['resets_at in milliseconds', { type: 'usage_limit_reached', message: 'The usage limit has been reached', resets_at: Date.now() }],
+  ] as const) {
+    test(`${label}: a 429 with a bounded retry-after, not a 500`, async () => {
+      const g = await startGateway();
+      try {
+        g.sim.enqueue({ kind: 'http_error', status: 429, body: { error } });
+        const res = await g.call('/v1/responses', { method: 'POST', key: g.key(), json: { model: 'gpt-5.5', input: 'hi' } });
+        const retryAfter = Number(res.headers.get('retry-after'));
+        const body = await expectError(res, 429, 'usage_limit_reached');
+        expect(retryAfter).toBeGreaterThanOrEqual(1);
+        expect(retryAfter).toBeLessThanOrEqual(MONTH_S);
+        const resetsAt = (body as unknown as { resets_at?: number }).resets_at;
+        if (resetsAt !== undefined) expect(resetsAt).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + MONTH_S + 1);
+      } finally {
+        await g.stop();
+      }
+    });
+  }
+  test('a retry-after of 1e308 on a plain 429 is capped', async () => {
+    gw.sim.reset();
+    gw.sim.enqueue({ kind: 'http_error', status: 429, body: { error: { message: 'slow down' } }, headers: { 'retry-after': '1e308' } });
+    const res = await responses({ model: 'gpt-5.5', input: 'hi' });
+    expect(Number(res.headers.get('retry-after'))).toBe(MONTH_S);
+    await expectError(res, 429, 'rate_limit_exceeded');
+  });
+});

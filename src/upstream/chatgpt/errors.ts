@@ -29,6 +29,18 @@ function parseBody(text: string): Record<string, unknown> | null {
   }
 }
 
+/**
+ * Usage windows are at most a week; an upstream figure outside [now, now + 31 days]
+ * (1e308, negative, NaN) is a bug that must not become an invalid Date or a header of
+ * 300 digits, so it is clamped.
+ */
+export const MAX_RESET_MS = 31 * 86_400_000;
+
+function clampReset(resetsAt: number, now: number): number {
+  if (!Number.isFinite(resetsAt)) return now + MAX_RESET_MS;
+  return Math.min(Math.max(resetsAt, now + 1000), now + MAX_RESET_MS);
+}
+
 /** Reads a usage-limit 429 (the account is exhausted until resets_at). */
 export function usageLimitOf(status: number, text: string, now = Date.now()): UsageLimit | null {
   if (status !== 429) return null;
@@ -36,7 +48,7 @@ export function usageLimitOf(status: number, text: string, now = Date.now()): Us
   if (!err || (err.type !== 'usage_limit_reached' && err.code !== 'usage_limit_reached')) return null;
   const resetsAt =
     typeof err.resets_at === 'number' ? err.resets_at * 1000 : typeof err.resets_in_seconds === 'number' ? now + err.resets_in_seconds * 1000 : now + 60_000;
-  return { resetsAt, planType: typeof err.plan_type === 'string' ? err.plan_type : null };
+  return { resetsAt: clampReset(resetsAt, now), planType: typeof err.plan_type === 'string' ? clientSafeText(err.plan_type, 100) : null };
 }
 
 /** Upstream error bodies worth reading: a real one is a few hundred bytes. */
@@ -60,7 +72,7 @@ export async function errorBodyText(response: Response): Promise<string> {
 }
 
 export function retryAfterHeaders(seconds: number): Record<string, string> {
-  const s = Math.max(1, Math.ceil(seconds));
+  const s = Number.isFinite(seconds) ? Math.min(Math.max(1, Math.ceil(seconds)), MAX_RESET_MS / 1000) : 1;
   const headers: Record<string, string> = { 'retry-after': String(s), 'retry-after-ms': String(s * 1000) };
   // SDKs retry 429s by default; a subscription window of minutes or hours is not worth hammering.
   if (s > 60) headers['x-should-retry'] = 'false';
@@ -82,7 +94,7 @@ export function mapUpstreamError(status: number, text: string, headers: Headers,
       return new ApiError(429, 'usage_limit_reached', typeof message === 'string' ? clientSafeText(message) : 'The usage limit has been reached', {
         code: 'usage_limit_reached',
         headers: retryAfterHeaders((limit.resetsAt - now) / 1000),
-        extra: { ...clientSafeFields(rest), type: typeof type === 'string' ? clientSafeText(type, 100) : 'usage_limit_reached' },
+        extra: { ...clientSafeFields(rest), ...(typeof rest.resets_at === 'number' ? { resets_at: Math.ceil(limit.resetsAt / 1000) } : {}), type: typeof type === 'string' ? clientSafeText(type, 100) : 'usage_limit_reached' },
       });
     }
     const retryAfter = Number(headers.get('retry-after') ?? '1');
