@@ -89,7 +89,9 @@ describe('upstream error text', () => {
     expect(redactSecrets("Unsupported parameter: 'max_output_tokens'")).toBe("Unsupported parameter: 'max_output_tokens'");
     expect(redactSecrets('Authorization: Bearer abc.def-123 failed')).toBe('Authorization: Bearer [redacted] failed');
     expect(redactSecrets('id eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln end')).toBe('id [redacted] end');
-    expect(clientSafeText('a'.repeat(50))).toBe('[redacted]');
+    expect(clientSafeText(`refresh rt_${'a1B2'.repeat(12)} failed`)).toBe('refresh [redacted] failed');
+    const itemId = `rs_${'0a1b2c3d'.repeat(6)}`;
+    expect(redactSecrets(`Item with id '${itemId}' not found.`)).toBe(`Item with id '${itemId}' not found.`);
   });
 });
 
@@ -152,4 +154,25 @@ describe('absurd reset times and retry-after from the upstream', () => {
     expect(Number(res.headers.get('retry-after'))).toBe(MONTH_S);
     await expectError(res, 429, 'rate_limit_exceeded');
   });
+});
+
+describe('error text inside the upstream stream', () => {
+  for (const stream of [false, true]) {
+    test(`an error event and response.failed echoing the token reach the client redacted and capped (stream: ${stream})`, async () => {
+      const leak = `authorization: Bearer ${accessToken}; token ${accessToken} ${'boom '.repeat(2000)}`;
+      const created = Math.floor(Date.now() / 1000);
+      const base = { id: 'resp_leak', object: 'response', created_at: created, model: 'gpt-5.5', output: [], usage: null };
+      for (const events of [
+        [{ type: 'response.created', response: base }, { type: 'error', message: leak, code: 'server_error' }],
+        [{ type: 'response.created', response: base }, { type: 'response.failed', response: { ...base, status: 'failed', error: { code: 'server_error', message: leak } } }],
+      ]) {
+        gw.sim.enqueue({ kind: 'events', events });
+        const res = await responses({ model: 'gpt-5.5', input: 'hi', stream });
+        const text = await res.text();
+        expect(text).not.toContain(accessToken);
+        expect(text).toContain('(truncated)');
+        expect(text.length).toBeLessThan(stream ? 6000 : 2000);
+      }
+    });
+  }
 });

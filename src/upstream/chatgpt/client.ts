@@ -5,7 +5,7 @@
  * refreshes the token once; a 5xx or network failure is retried with backoff.
  */
 import { ApiError } from '../../openai/api-error';
-import type { ResponseItem, ResponsesRequest, JsonObject } from '../../openai/responses-types';
+import type { ResponseItem, ResponsesRequest, ResponseStreamEvent, JsonObject } from '../../openai/responses-types';
 import type { Upstream, UpstreamCallContext, UpstreamModel, UpstreamStream } from '../types';
 import type { AccountRecord, AccountStore } from '../../store/accounts';
 import type { Logger } from '../../log';
@@ -14,7 +14,8 @@ import type { TokenManager } from './token-manager';
 import { RefreshError } from './oauth';
 import { chatGptHeaders, headerSafeForward, toChatGptRequest, toHeaderValue, CODEX_CLIENT_VERSION } from './request';
 import { errorBodyText, mapUpstreamError, retryAfterHeaders, usageLimitOf } from './errors';
-import { clientSafeText } from './redact';
+import { clientSafeEvent, clientSafeText } from './redact';
+import { eagerReturn } from '../../stream/eager-return';
 import { parseResponseEvents } from '../../stream/sse-parse';
 import { fetchWithHeaderDeadline, UpstreamTimeout } from '../header-deadline';
 
@@ -50,6 +51,14 @@ function quotaHeaders(headers: Headers): Record<string, string> | null {
   return Object.keys(quota).length ? quota : null;
 }
 
+/** The upstream's events with their error text redacted and capped; cancelling still reaches the reader at once. */
+function clientSafeEvents(upstream: AsyncGenerator<ResponseStreamEvent, void, undefined>): AsyncGenerator<ResponseStreamEvent, void, undefined> {
+  async function* mapped(): AsyncGenerator<ResponseStreamEvent, void, undefined> {
+    for await (const event of upstream) yield clientSafeEvent(event);
+  }
+  return eagerReturn(mapped(), () => upstream.return(undefined));
+}
+
 export class ChatGptUpstream implements Upstream {
   readonly kind = 'chatgpt' as const;
   private readonly fetchImpl: typeof fetch;
@@ -69,7 +78,7 @@ export class ChatGptUpstream implements Upstream {
       const v = response.headers.get(name);
       if (v) headers[name] = v;
     }
-    return { events: parseResponseEvents(response.body), headers, accountId: account.id };
+    return { events: clientSafeEvents(parseResponseEvents(response.body)), headers, accountId: account.id };
   }
 
   async compact(request: ResponsesRequest, ctx: UpstreamCallContext): Promise<{ output: ResponseItem[]; [key: string]: unknown }> {

@@ -11,14 +11,21 @@ const SECRET_PATTERNS: [RegExp, string][] = [
   [/\b(bearer|basic)\s+[^\s"',;}]+/gi, '$1 [redacted]'],
   // JWTs (ChatGPT access and id tokens): three base64url segments, the first a JSON header.
   [/eyJ[\w-]*\.[\w-]+\.[\w-]*/g, '[redacted]'],
-  // Long opaque tokens (refresh tokens, API keys): nothing legitimate in an error message looks like this.
-  [/[A-Za-z0-9_-]{40,}/g, '[redacted]'],
 ];
+
+// Long opaque tokens (refresh tokens, API keys): 40+ characters mixing letters and digits.
+const OPAQUE_TOKEN = /[A-Za-z0-9_-]{40,}/g;
+// Object ids the upstream names in its own errors ("No item with id 'rs_...'") stay readable.
+const PUBLIC_ID = /^(resp|msg|rs|fc|call|ctc|ig|ws|cmp|req)_|^file[-_]/;
+
+function looksLikeToken(run: string): boolean {
+  return /[0-9]/.test(run) && /[A-Za-z]/.test(run) && !PUBLIC_ID.test(run);
+}
 
 export function redactSecrets(text: string): string {
   let out = text;
   for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement);
-  return out;
+  return out.replace(OPAQUE_TOKEN, (run) => (looksLikeToken(run) ? '[redacted]' : run));
 }
 
 /** Upstream-sourced text made fit for a client: secrets redacted, at most `maxChars`. */
@@ -36,4 +43,29 @@ export function clientSafeFields(fields: Record<string, unknown>): Record<string
     else if (value === null || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) out[name.slice(0, 100)] = value;
   }
   return out;
+}
+
+type EventObject = Record<string, unknown>;
+
+function safeMessageIn(holder: unknown): unknown {
+  if (!holder || typeof holder !== 'object' || Array.isArray(holder)) return holder;
+  const message = (holder as EventObject).message;
+  return typeof message === 'string' ? { ...(holder as EventObject), message: clientSafeText(message) } : holder;
+}
+
+/**
+ * The error text inside an upstream stream event (`error`, `response.failed`,
+ * `response.incomplete`) made client-safe; every other event is returned as is.
+ */
+export function clientSafeEvent<E extends EventObject>(event: E): E {
+  const type = event.type;
+  if (type === 'error') {
+    const out: EventObject = safeMessageIn(event) as EventObject;
+    return ('error' in out ? { ...out, error: safeMessageIn(out.error) } : out) as E;
+  }
+  if ((type === 'response.failed' || type === 'response.incomplete') && event.response && typeof event.response === 'object') {
+    const response = event.response as EventObject;
+    if (response.error && typeof response.error === 'object') return { ...event, response: { ...response, error: safeMessageIn(response.error) } };
+  }
+  return event;
 }
