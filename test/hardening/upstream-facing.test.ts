@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { startGateway, type TestGateway } from '../support/gateway';
 import { expectError } from './envelope';
-import { clientSafeText, redactSecrets } from '../../src/upstream/chatgpt/redact';
+import { clientSafeText, redactSecrets } from '../../src/upstream/client-safe';
 
 let gw: TestGateway;
 let key: string;

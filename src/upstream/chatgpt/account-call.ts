@@ -16,7 +16,7 @@ import type { TokenManager } from './token-manager';
 import { RefreshError } from './oauth';
 import { chatGptHeaders, headerSafeForward } from './request';
 import { errorBodyText, mapUpstreamError, retryAfterHeaders, usageLimitOf } from './errors';
-import { clientSafeText } from './redact';
+import { clientSafeText } from '../client-safe';
 
 /** The backend's per-request timeout for these routes (protocol §5.1). */
 const REQUEST_TIMEOUT_MS = 60_000;

@@ -14,7 +14,7 @@ import type { TokenManager } from './token-manager';
 import { RefreshError } from './oauth';
 import { chatGptHeaders, headerSafeForward, toChatGptRequest, toHeaderValue, CODEX_CLIENT_VERSION } from './request';
 import { errorBodyText, mapUpstreamError, retryAfterHeaders, usageLimitOf } from './errors';
-import { clientSafeEvent, clientSafeText } from './redact';
+import { clientSafeEvent, clientSafeText } from '../client-safe';
 import { eagerReturn } from '../../stream/eager-return';
 import { parseResponseEvents } from '../../stream/sse-parse';
 import { fetchWithHeaderDeadline, UpstreamTimeout } from '../header-deadline';

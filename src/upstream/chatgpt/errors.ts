@@ -10,10 +10,12 @@
  * | 503 server_is_overloaded         | 503 service_unavailable_error                          |
  * | other 5xx                        | 502 upstream_error                                     |
  *
- * Every upstream-sourced string is redacted of tokens and capped (./redact.ts).
+ * Every upstream-sourced string is redacted of tokens and capped (../client-safe.ts).
  */
 import { ApiError } from '../../openai/api-error';
-import { clientSafeFields, clientSafeText } from './redact';
+import { clientSafeFields, clientSafeText } from '../client-safe';
+
+export { errorBodyText } from '../client-safe';
 
 export interface UsageLimit {
   resetsAt: number; // unix ms
@@ -49,26 +51,6 @@ export function usageLimitOf(status: number, text: string, now = Date.now()): Us
   const resetsAt =
     typeof err.resets_at === 'number' ? err.resets_at * 1000 : typeof err.resets_in_seconds === 'number' ? now + err.resets_in_seconds * 1000 : now + 60_000;
   return { resetsAt: clampReset(resetsAt, now), planType: typeof err.plan_type === 'string' ? clientSafeText(err.plan_type, 100) : null };
-}
-
-/** Upstream error bodies worth reading: a real one is a few hundred bytes. */
-export const MAX_ERROR_BODY_BYTES = 64 * 1024;
-
-/** The start of an error response's body, never more than MAX_ERROR_BODY_BYTES in memory. */
-export async function errorBodyText(response: Response): Promise<string> {
-  if (!response.body) return '';
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for await (const chunk of response.body) {
-      chunks.push(chunk);
-      total += chunk.byteLength;
-      if (total >= MAX_ERROR_BODY_BYTES) break;
-    }
-  } catch {
-    // A body cut off mid-way still tells what it had.
-  }
-  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY_BYTES));
 }
 
 export function retryAfterHeaders(seconds: number): Record<string, string> {

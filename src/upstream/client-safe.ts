@@ -1,5 +1,5 @@
 /**
- * Text from the upstream that is about to reach a client: an upstream (or a proxy in
+ * Text from an upstream (ChatGPT or OpenAI) that is about to reach a client: an upstream (or a proxy in
  * front of it) that echoes the request would otherwise hand the account's access
  * token to whoever made the request. Tokens go, and the rest is capped.
  */
@@ -68,4 +68,24 @@ export function clientSafeEvent<E extends EventObject>(event: E): E {
     if (response.error && typeof response.error === 'object') return { ...event, response: { ...response, error: safeMessageIn(response.error) } };
   }
   return event;
+}
+
+/** Upstream error bodies worth reading: a real one is a few hundred bytes. */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/** The start of an error response's body, never more than MAX_ERROR_BODY_BYTES in memory. */
+export async function errorBodyText(response: Response): Promise<string> {
+  if (!response.body) return '';
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of response.body) {
+      chunks.push(chunk);
+      total += chunk.byteLength;
+      if (total >= MAX_ERROR_BODY_BYTES) break;
+    }
+  } catch {
+    // A body cut off mid-way still tells what it had.
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY_BYTES));
 }
