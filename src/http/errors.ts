@@ -44,7 +44,8 @@ function describeValidation(error: ValidationError): ApiError {
   const specific = first ? mostSpecific(first) : undefined;
   const rawPath = specific?.path ?? first?.path;
   const path = rawPath ? rawPath.replace(/^\//, '').replace(/\//g, '.') : null;
-  const where = error.type === 'query' ? 'query parameter' : error.type === 'params' ? 'path parameter' : 'request body';
+  // 'property' is a t.Numeric-style transform failing on one value: Elysia does not say which.
+  const where = error.type === 'query' ? 'query parameter' : error.type === 'params' ? 'path parameter' : error.type === 'property' ? 'parameter' : 'request body';
   const detail = specific !== first ? (specific?.message ?? 'does not match the expected schema') : (first?.summary ?? first?.message ?? 'does not match the expected schema');
   const message = path ? `Invalid ${where}: '${path}': ${lowerFirst(detail)}` : `Invalid ${where}: ${lowerFirst(detail)}`;
   return new ApiError(400, 'invalid_request_error', message, { param: path, code: 'invalid_request' });

@@ -266,6 +266,11 @@ describe('file ids and query strings', () => {
       ['/admin/usage?group=everything', 'group', 'invalid_request'],
     ];
     for (const [path, param, code] of cases) await expectError(await call('GET', path), 400, code, param);
+    // Out-of-range numeric query values: Elysia reports no field name, so the message must not blame the body.
+    for (const path of ['/admin/usage?days=1e308', '/admin/usage?days=0']) {
+      const error = await expectError(await call('GET', path), 400, 'invalid_request', null);
+      expect(error.message).not.toContain('request body');
+    }
   });
   test('admin path parameters that name nothing are 404 / 400', async () => {
     await expectError(await call('PATCH', '/admin/keys/%00', { json: { name: 'x' } }), 404, 'key_not_found', 'id');
