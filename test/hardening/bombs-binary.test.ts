@@ -63,14 +63,19 @@ test('authenticated bombs in every encoding: 413 each, bounded memory, /healthz 
     post(deflate, { ...auth, 'content-encoding': 'deflate' }),
   ];
   const probes: boolean[] = [];
+  let slowestProbeMs = 0;
   const polling = (async () => {
     for (let i = 0; i < 20; i++) {
+      const started = performance.now();
       probes.push(await healthy());
+      slowestProbeMs = Math.max(slowestProbeMs, performance.now() - started);
       await Bun.sleep(25);
     }
   })();
   expect(await Promise.all(bombs)).toEqual([413, 413, 413, 413]);
   await polling;
+  // A figure for the report, not an assertion: speed targets belong in benchmarks.
+  console.log(`bomb tests: slowest /healthz during the bombs ${slowestProbeMs.toFixed(0)} ms`);
   expect(probes.every(Boolean)).toBe(true);
   expect(await healthy()).toBe(true);
   expect(peakRssMb(server.pid)).toBeLessThan(PEAK_RSS_BOUND_MB);

@@ -109,7 +109,8 @@ export class ChatGptUpstream implements Upstream {
       .map((m) => ({
         slug: m.slug as string,
         displayName: typeof m.display_name === 'string' ? m.display_name : (m.slug as string),
-        contextWindow: typeof m.context_window === 'number' ? m.context_window : 272000,
+        // The catalog's context_window is a strict INTEGER column: 1e308 or 1.5 from the upstream would fail the merge.
+        contextWindow: Number.isSafeInteger(m.context_window) && (m.context_window as number) > 0 && (m.context_window as number) <= 100_000_000 ? (m.context_window as number) : 272000,
         defaultReasoningEffort: typeof m.default_reasoning_level === 'string' ? m.default_reasoning_level : null,
         listed: m.visibility === undefined || m.visibility === 'list',
       }));
