@@ -73,6 +73,7 @@ test('authenticated bombs in every encoding: 413 each, bounded memory, /healthz 
     }
   })();
   expect(await Promise.all(bombs)).toEqual([413, 413, 413, 413]);
+  console.log(`bomb tests: peak RSS after the compressed bombs ${peakRssMb(server.pid).toFixed(0)} MB`);
   await polling;
   // A figure for the report, not an assertion: speed targets belong in benchmarks.
   console.log(`bomb tests: slowest /healthz during the bombs ${slowestProbeMs.toFixed(0)} ms`);
