@@ -5,8 +5,10 @@
  * 415 for a non-multipart body, 413 past the route's limit before buffering it,
  * 400 for a malformed body or a missing file part, and plain values:
  * `name[]` and repeated names become arrays (the SDKs send `timestamp_granularities[]`).
- * An empty text field or an empty file part without a name is absent: that is what
- * Swagger UI and HTML forms send for an optional field left blank.
+ * An empty text field, the literal `string`, or an empty file part without a name is
+ * absent: that is what HTML forms and Swagger UI (which pre-fills string fields with
+ * the placeholder "string") send for an optional field left alone. No upload route has
+ * a field where the single word "string" would be a meaningful value.
  */
 import { ApiError } from '../openai/api-error';
 import { requireKey, type AuthRequirement } from './auth';
@@ -72,8 +74,11 @@ export async function readMultipartBody(request: Request, opts: MultipartOptions
   return fields;
 }
 
+/** Swagger UI's pre-filled value for a string field nobody touched. */
+const SWAGGER_PLACEHOLDER = 'string';
+
 function isBlank(value: FormValue): boolean {
-  return typeof value === 'string' ? value === '' : value.size === 0 && value.name === '';
+  return typeof value === 'string' ? value.trim() === '' || value === SWAGGER_PLACEHOLDER : value.size === 0 && value.name === '';
 }
 
 /** An Elysia `parse` hook; list it before 'formdata' so the OpenAPI document still says multipart. */
