@@ -45,6 +45,13 @@ export async function readMultipartBody(request: Request, opts: MultipartOptions
       code: 'unsupported_media_type',
     });
   }
+  // No SDK compresses uploads, and a 33 KB gzip of zeros would cost the whole upload limit in memory.
+  const encoding = (request.headers.get('content-encoding') ?? '').trim().toLowerCase();
+  if (encoding !== '' && encoding !== 'identity') {
+    throw new ApiError(415, 'invalid_request_error', 'Uploads cannot be sent with a Content-Encoding: send the multipart/form-data body uncompressed.', {
+      code: 'unsupported_content_encoding',
+    });
+  }
   const bytes = await readBody(request, opts.maxBytes);
   let form: Awaited<ReturnType<Response['formData']>>;
   try {
