@@ -19,6 +19,65 @@ function unsupportedEncoding(encoding: string): ApiError {
   });
 }
 
+/**
+ * Request bytes held in memory across all requests at once. Each body is capped, but
+ * thirty parallel 33 KB bombs, each inflating to the 64 MiB cap, would still be 2 GB:
+ * past this budget a body being read is refused with 503 + retry-after. A body is
+ * always admitted when no other is held, so a large CODEXIN_MAX_BODY_BYTES still works.
+ * Memory is one per process, hence one budget per process.
+ */
+export const BODY_BUFFER_BUDGET_BYTES = 256 * 1024 * 1024;
+
+export class BodyBudget {
+  private held = 0;
+  constructor(private readonly limit: number) {}
+
+  /** Takes `bytes` for one request that already holds `mine`; false when the process is full. */
+  take(bytes: number, mine: number): boolean {
+    if (this.held + bytes > this.limit && this.held - mine > 0) return false;
+    this.held += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.held = Math.max(0, this.held - bytes);
+  }
+
+  get inUse(): number {
+    return this.held;
+  }
+}
+
+const budget = new BodyBudget(BODY_BUFFER_BUDGET_BYTES);
+
+/** Bytes of request bodies held right now (for tests and metrics). */
+export function bodyBytesInUse(): number {
+  return budget.inUse;
+}
+
+function serverBusy(): ApiError {
+  return new ApiError(503, 'service_unavailable_error', 'The server is reading too many large request bodies at once; retry in a moment.', {
+    code: 'server_busy',
+    headers: { 'retry-after': '1' },
+  });
+}
+
+/** Chunks of one body, counted against the process budget until `release`. */
+class HeldChunks {
+  readonly chunks: Uint8Array[] = [];
+  total = 0;
+
+  push(chunk: Uint8Array): void {
+    if (!budget.take(chunk.byteLength, this.total)) throw serverBusy();
+    this.chunks.push(chunk);
+    this.total += chunk.byteLength;
+  }
+
+  release(): void {
+    budget.give(this.total);
+  }
+}
+
 type Inflater = (firstByte: number | undefined) => Transform;
 
 const INFLATERS: Record<string, Inflater> = {
@@ -55,27 +114,42 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array<ArrayBuffer> {
 
 /**
  * The whole body, decoded, at most `maxBytes` both on the wire and once inflated.
- * 413 past the cap, 400 for data that is not what its encoding says.
+ * 413 past the cap, 400 for data that is not what its encoding says, 503 when the
+ * process already holds BODY_BUFFER_BUDGET_BYTES of other bodies. The bytes count
+ * against the budget until the returned `release` is called (after parsing).
  */
-export async function readBody(request: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
+export async function readBody(request: Request, maxBytes: number): Promise<{ bytes: Uint8Array<ArrayBuffer>; release: () => void }> {
   const encoding = (request.headers.get('content-encoding') ?? '').trim().toLowerCase();
   checkEncoding(encoding);
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > maxBytes) throw bodyTooLarge(maxBytes);
-  if (!request.body) return new Uint8Array();
-  const raw = capped(request.body, maxBytes);
+  if (!request.body) return { bytes: new Uint8Array(), release: () => {} };
+  const held = new HeldChunks();
+  try {
+    await collect(request.body, encoding, maxBytes, held);
+  } catch (error) {
+    held.release();
+    throw error;
+  }
+  let released = false;
+  return {
+    bytes: concat(held.chunks, held.total),
+    release: () => {
+      if (!released) held.release();
+      released = true;
+    },
+  };
+}
+
+async function collect(body: ReadableStream<Uint8Array>, encoding: string, maxBytes: number, held: HeldChunks): Promise<void> {
+  const raw = capped(body, maxBytes);
   const makeInflater = INFLATERS[encoding];
-  const chunks: Uint8Array[] = [];
-  let total = 0;
   if (!makeInflater) {
-    for await (const chunk of raw) {
-      chunks.push(chunk);
-      total += chunk.byteLength;
-    }
-    return concat(chunks, total);
+    for await (const chunk of raw) held.push(chunk);
+    return;
   }
   const first = await raw.next();
-  if (first.done) return new Uint8Array();
+  if (first.done) return;
   const inflater = makeInflater(first.value[0]);
   const source = Readable.from(
     (async function* () {
@@ -87,9 +161,8 @@ export async function readBody(request: Request, maxBytes: number): Promise<Uint
   source.pipe(inflater);
   try {
     for await (const chunk of inflater as AsyncIterable<Uint8Array>) {
-      total += chunk.byteLength;
-      if (total > maxBytes) throw bodyTooLarge(maxBytes);
-      chunks.push(chunk);
+      if (held.total + chunk.byteLength > maxBytes) throw bodyTooLarge(maxBytes);
+      held.push(chunk);
     }
   } catch (error) {
     if (error instanceof ApiError) throw error;
@@ -98,5 +171,4 @@ export async function readBody(request: Request, maxBytes: number): Promise<Uint
     source.destroy();
     inflater.destroy();
   }
-  return concat(chunks, total);
 }

@@ -67,7 +67,13 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
       { code: 'unsupported_media_type' },
     );
   }
-  const value = parseJsonText(await readBody(request, maxBytes));
+  const { bytes, release } = await readBody(request, maxBytes);
+  let value: unknown;
+  try {
+    value = parseJsonText(bytes);
+  } finally {
+    release();
+  }
   // Every JSON route takes an object; a schema whose fields are all optional would let `"s"` or `[]` through.
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ApiError(400, 'invalid_request_error', 'The request body must be a JSON object ({...}).', { code: 'invalid_type' });

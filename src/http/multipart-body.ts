@@ -52,12 +52,15 @@ export async function readMultipartBody(request: Request, opts: MultipartOptions
       code: 'unsupported_content_encoding',
     });
   }
-  const bytes = await readBody(request, opts.maxBytes);
+  const { bytes, release } = await readBody(request, opts.maxBytes);
   let form: Awaited<ReturnType<Response['formData']>>;
   try {
     form = await new Response(bytes, { headers: { 'content-type': contentType } }).formData();
   } catch {
     throw new ApiError(400, 'invalid_request_error', 'The multipart/form-data body could not be parsed (check the boundary and part headers).', { code: 'invalid_multipart' });
+  } finally {
+    // The parts now live in the form (the handler reads them); the raw buffer is garbage.
+    release();
   }
   const fields: FormFields = {};
   form.forEach((value, rawName) => {

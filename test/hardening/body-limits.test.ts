@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { deflateSync, deflateRawSync } from 'node:zlib';
 import { startGateway, type TestGateway } from '../support/gateway';
 import { expectError, watchedBody } from './envelope';
+import { BodyBudget, bodyBytesInUse } from '../../src/http/body-stream';
 
 const MAX = 256 * 1024;
 const MAX_FILE = 256 * 1024;
@@ -119,5 +120,43 @@ describe('plain bodies', () => {
   test('brackets inside strings do not count as nesting', async () => {
     const res = await post('/v1/responses', JSON.stringify({ model: 'gpt-5.5', input: '[{'.repeat(1000) + ' \\" ' }), { 'content-type': 'application/json', authorization: `Bearer ${key}` });
     expect(res.status).toBe(200);
+  });
+});
+
+describe('the process-wide body budget', () => {
+  test('parallel bombs past 256 MiB held at once: the excess gets 503 server_busy, the rest 413, and every byte is given back', async () => {
+    const g = await startGateway();
+    try {
+      const k = g.key();
+      const bomb = Bun.zstdCompressSync(new Uint8Array(1024 * 1024 * 1024));
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          g.app.handle(new Request('http://localhost/v1/responses', { method: 'POST', body: bomb, headers: { 'content-type': 'application/json', 'content-encoding': 'zstd', authorization: `Bearer ${k}` } })),
+        ),
+      );
+      const codes: string[] = [];
+      for (const res of results) {
+        await expectError(res, res.status, res.status === 503 ? 'server_busy' : 'request_too_large');
+        if (res.status === 503) expect(res.headers.get('retry-after')).toBe('1');
+        codes.push(`${res.status}`);
+      }
+      expect(codes).toContain('503');
+      expect(codes).toContain('413');
+      expect(bodyBytesInUse()).toBe(0);
+      // Once the bombs are gone, an ordinary request is served again.
+      expect((await g.call('/v1/responses', { method: 'POST', key: k, json: { model: 'gpt-5.5', input: 'after the storm' } })).status).toBe(200);
+      expect(bodyBytesInUse()).toBe(0);
+    } finally {
+      await g.stop();
+    }
+  }, 60_000);
+  test('a body larger than the budget is still admitted when it is alone; a second one waits for it', () => {
+    const budget = new BodyBudget(100);
+    expect(budget.take(60, 0)).toBe(true);
+    expect(budget.take(60, 60)).toBe(true); // the same body growing past the budget, alone
+    expect(budget.take(10, 0)).toBe(false); // another body while 120 are held
+    budget.give(120);
+    expect(budget.inUse).toBe(0);
+    expect(budget.take(10, 0)).toBe(true);
   });
 });
