@@ -11,6 +11,11 @@
  *
  * Keys come from `Authorization: Bearer` or `x-api-key`, never from the query string
  * (a query string ends up in access logs).
+ *
+ * The key is looked up once, when the request arrives (onRequest). Elysia runs a
+ * route's body parser before the macro's hooks, so our JSON and multipart parsers call
+ * `requireKey` first: an unknown key or a missing scope is answered without reading a
+ * byte of the body. The macro's transform/resolve then reuse the same lookup.
  */
 import { Elysia } from 'elysia';
 import { ApiError } from '../openai/api-error';
