@@ -50,6 +50,24 @@ describe('Host header', () => {
   });
 });
 
+describe('framing Bun refuses before any CodexIn code (empty-bodied 400s, documented)', () => {
+  const cases: [string, string][] = [
+    ['Content-Length with Transfer-Encoding (request smuggling)', 'POST /v1/responses HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n'],
+    ['two different Content-Lengths', 'POST /v1/responses HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 40\r\nConnection: close\r\n\r\n{}'],
+    ['a negative Content-Length', 'POST /v1/responses HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\nConnection: close\r\n\r\n{}'],
+    ['a NUL in a header value', 'GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\u0000b\r\nConnection: close\r\n\r\n'],
+    ['HTTP/1.1 without Host', 'GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n'],
+  ];
+  for (const [label, raw] of cases) {
+    test(`${label}: 400`, async () => {
+      expect((await rawRequest(port, raw)).status).toBe(400);
+    });
+  }
+  test('the server keeps answering afterwards', async () => {
+    expect((await rawRequest(port, 'GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')).status).toBe(200);
+  });
+});
+
 describe('sizes', () => {
   test('a Content-Length past the server limit is a 413 envelope, not an empty body', async () => {
     const res = await rawRequest(port, `POST /v1/responses HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: 999999999999\r\nConnection: close\r\n\r\n`);
