@@ -47,7 +47,13 @@ function describeValidation(error: ValidationError): ApiError {
   // 'property' is a t.Numeric-style transform failing on one value: Elysia does not say which.
   const where = error.type === 'query' ? 'query parameter' : error.type === 'params' ? 'path parameter' : error.type === 'property' ? 'parameter' : 'request body';
   const detail = specific !== first ? (specific?.message ?? 'does not match the expected schema') : (first?.summary ?? first?.message ?? 'does not match the expected schema');
-  const message = path ? `Invalid ${where}: '${path}': ${lowerFirst(detail)}` : `Invalid ${where}: ${lowerFirst(detail)}`;
+  // Elysia decodes path parameters itself and hands over null when the percent-encoding is broken ("%zz").
+  const brokenEncoding = error.type === 'params' && (specific ?? first)?.value === null;
+  const message = brokenEncoding
+    ? `Invalid path parameter: '${path}' is not valid percent-encoding.`
+    : path
+      ? `Invalid ${where}: '${path}': ${lowerFirst(detail)}`
+      : `Invalid ${where}: ${lowerFirst(detail)}`;
   return new ApiError(400, 'invalid_request_error', message, { param: path, code: 'invalid_request' });
 }
 

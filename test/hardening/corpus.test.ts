@@ -262,7 +262,10 @@ describe('file ids and query strings', () => {
     for (const path of ['/v1/files/..', '/v1/files/%2e%2e/content', '/v1/files/../../../etc/passwd']) await expectError(await call('GET', path), 404, 'unknown_url', null);
   });
   test('malformed percent-encoding in a file id is 400', async () => {
-    for (const id of ['%', '%zz', '%ff%fe']) await expectError(await call('GET', `/v1/files/${id}`), 400, 'invalid_request', 'id');
+    for (const id of ['%', '%zz', '%ff%fe']) {
+      const error = await expectError(await call('GET', `/v1/files/${id}`), 400, 'invalid_request', 'id');
+      expect(error.message).toContain('percent-encoding');
+    }
   });
   test('an input_file id of ours that names no file of this key is 404 before anything goes upstream', async () => {
     const before = gw.sim.requests.length;
