@@ -4,6 +4,7 @@
  * in the envelope, and nothing answers in plain text.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import net from 'node:net';
 import { startGateway, type TestGateway } from '../support/gateway';
 import { expectError } from './envelope';
 import { asResponse, rawRequest } from './raw-http';
@@ -35,6 +36,19 @@ describe('Host header', () => {
     const res = await rawRequest(port, `POST /v1/responses HTTP/1.1\r\nHost: api\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body).object).toBe('response');
+  });
+  test('behind a short Host, a client that goes away still cancels the upstream stream', async () => {
+    gw.sim.enqueue({ kind: 'many_events', deltas: 1000, intervalMs: 20 });
+    const before = gw.sim.aborts.length;
+    const body = JSON.stringify({ model: 'gpt-5.5', input: 'stream for a while', stream: true });
+    const socket = net.connect(port, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(`POST /v1/responses HTTP/1.1\r\nHost: api\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    await new Promise<void>((resolve) => socket.once('data', () => resolve()));
+    socket.destroy();
+    const deadline = Date.now() + 5000;
+    while (gw.sim.aborts.length === before && Date.now() < deadline) await Bun.sleep(20);
+    expect(gw.sim.aborts.length).toBe(before + 1);
   });
   test('HTTP/1.0 without Host is served, not a plain-text 500', async () => {
     const res = await rawRequest(port, 'GET /healthz HTTP/1.0\r\n\r\n');
