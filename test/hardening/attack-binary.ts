@@ -5,7 +5,7 @@
  * encodings, over real sockets, and prints: inputs tried, statuses, every 5xx, any
  * reply that is not the OpenAI envelope, the slowest /healthz, and peak RSS.
  *
- *   make build && node_modules/.bin/bun test/hardening/attack-binary.ts
+ *   make build && node_modules/.bin/bun test/hardening/attack-binary.ts   (WIDE=1: ×12 the JSON cases)
  */
 import { readFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
@@ -59,11 +59,16 @@ function record(label: string, status: number, text: string, contentType: string
   }
 }
 
+const slowest: { ms: number; label: string }[] = [];
+
 async function run(c: Case): Promise<void> {
+  const started = performance.now();
   try {
     const res = await fetch(`${base}${c.path}`, { method: c.method, headers: c.headers, body: c.body });
     const text = res.headers.get('content-type')?.includes('event-stream') ? '' : await res.text();
     record(c.label, res.status, text, res.headers.get('content-type'));
+    slowest.push({ ms: performance.now() - started, label: `${c.label} → ${res.status}` });
+    if (slowest.length > 50) slowest.sort((a, b) => b.ms - a.ms).splice(10);
   } catch (error) {
     // A refused upload can close the socket before the client finished writing.
     tried++;
@@ -90,10 +95,22 @@ const JSON_ROUTES: Record<string, { method: string; valid: Record<string, unknow
 
 const cases: Case[] = [];
 const json = (key: string | null) => ({ 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) });
+// WIDE=1: every hostile field value also compressed in each encoding and sent with a basic key and with none.
+const WIDE = process.env.WIDE === '1';
+const ENCODINGS: [string, (b: Uint8Array<ArrayBuffer>) => Uint8Array<ArrayBuffer>][] = WIDE
+  ? [['identity', (b) => b], ['gzip', (b) => new Uint8Array(Bun.gzipSync(b))], ['zstd', (b) => new Uint8Array(Bun.zstdCompressSync(b))], ['deflate', (b) => new Uint8Array(deflateSync(b))]]
+  : [['identity', (b) => b]];
 for (const [path, r] of Object.entries(JSON_ROUTES)) {
   for (const field of r.fields) {
     for (const value of HOSTILE) {
-      for (const start of [r.valid, {}]) cases.push({ label: `${path} ${field}=${JSON.stringify(value)?.slice(0, 40)}`, method: r.method, path, headers: json(r.key), body: JSON.stringify({ ...start, [field]: value }) });
+      for (const start of [r.valid, {}]) {
+        const plain = new Uint8Array(new TextEncoder().encode(JSON.stringify({ ...start, [field]: value })));
+        for (const [encoding, encode] of ENCODINGS) {
+          for (const key of WIDE ? [r.key, basic, null] : [r.key]) {
+            cases.push({ label: `${path} ${field}=${JSON.stringify(value)?.slice(0, 40)} ${encoding}`, method: r.method, path, headers: { ...json(key), 'content-encoding': encoding }, body: encode(plain) });
+          }
+        }
+      }
     }
   }
   const bodies: (string | Uint8Array)[] = ['{', '{"a":', '{"a":1,}', 'nul', '"s"', '[]', '1', 'null', '', ' ', `{"a":${'['.repeat(60_000)}${']'.repeat(60_000)}}`, new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]), '\u0000'];
@@ -201,6 +218,7 @@ for (const raw of raws) {
 clearInterval(health);
 
 console.log(JSON.stringify({ inputs: tried, statuses, server_errors: serverErrors.length, documented_503_server_busy: documented503, not_envelope: notEnvelope.length, slowest_healthz_ms: Math.round(slowestHealthMs), peak_rss_mb: Math.round(peakRssMb()) }, null, 2));
+for (const { ms, label } of slowest.sort((a, b) => b.ms - a.ms).slice(0, 8)) console.log(`slow: ${Math.round(ms)} ms ${label}`);
 for (const line of serverErrors.slice(0, 30)) console.log('5xx:', line);
 for (const line of notEnvelope.slice(0, 30)) console.log('not an envelope:', line);
 await stopAllServers();
