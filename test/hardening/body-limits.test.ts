@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { deflateSync, deflateRawSync } from 'node:zlib';
 import { startGateway, type TestGateway } from '../support/gateway';
 import { expectError, watchedBody } from './envelope';
-import { BodyBudget, bodyBytesInUse } from '../../src/http/body-stream';
+import { BodyBudget, bodyBytesInUse } from '../../src/http/body-budget';
 
 const MAX = 256 * 1024;
 const MAX_FILE = 256 * 1024;
