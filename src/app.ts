@@ -89,7 +89,7 @@ export function createApp(deps: AppDeps) {
     .use(filesRoutes(auth, { files: deps.files, keys: deps.keys }))
     .use(audioRoutes(auth, { assets: deps.assets, keys: deps.keys, usage: deps.usage, limiter: deps.limiter }))
     .use(imagesRoutes(auth, { ...responsesDeps, files: deps.files, assets: deps.assets, keys: deps.keys }))
-    .use(meRoutes(auth, { usage: deps.usage, models: deps.models, limiter: deps.limiter }))
+    .use(meRoutes(auth, { usage: deps.usage, models: deps.models, limiter: deps.limiter, trustProxy: deps.config.trustProxy }))
     .use(metricsRoutes({ keys: deps.keys, metrics: deps.observer.metrics, metricsToken: deps.config.metricsToken }))
     .use(
       adminRoutes(auth, {

@@ -33,6 +33,11 @@ export interface Config {
   metricsToken: string | null;
   /** Where the key that seals OAuth tokens at rest comes from. */
   secretKey: SecretKeySource;
+  /**
+   * Whether X-Forwarded-Host/-Proto describe the client's URL (true only behind a proxy
+   * that sets them): otherwise any caller could alter the base URL /v1/me hands out.
+   */
+  trustProxy: boolean;
 }
 
 /**
@@ -61,9 +66,10 @@ export interface ConfigFlags {
   'log-level'?: string;
   'secret-key-file'?: string;
   'log-format'?: string;
+  'trust-proxy'?: string;
 }
 
-export const CONFIG_FLAG_NAMES = ['host', 'port', 'data-dir', 'upstream', 'upstream-url', 'auth-url', 'log-level', 'log-format', 'secret-key-file'] as const;
+export const CONFIG_FLAG_NAMES = ['host', 'port', 'data-dir', 'upstream', 'upstream-url', 'auth-url', 'log-level', 'log-format', 'secret-key-file', 'trust-proxy'] as const;
 
 const DEFAULT_UPSTREAM_URL: Record<UpstreamKind, string> = {
   chatgpt: 'https://chatgpt.com/backend-api',
@@ -97,6 +103,13 @@ function parseInteger(name: string, value: string, min: number, max: number): nu
   return n;
 }
 
+function parseBoolean(name: string, value: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(`--${name}: "${value}" is not true or false`);
+}
+
 function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
   if ((allowed as readonly string[]).includes(value)) return value as T;
   throw new ConfigError(`--${name}: "${value}" is not one of ${allowed.join(', ')}`);
@@ -125,6 +138,7 @@ export function resolveConfig(flags: ConfigFlags, env: Record<string, string | u
     upstreamIdleMs: parseInteger('upstream-idle-ms', env.CODEXIN_UPSTREAM_IDLE_MS ?? '300000', 100, 86_400_000),
     metricsToken: env.CODEXIN_METRICS_TOKEN ? env.CODEXIN_METRICS_TOKEN : null,
     secretKey: secretKeySource(flags, env, dataDir),
+    trustProxy: parseBoolean('trust-proxy', pick(flags['trust-proxy'], env.CODEXIN_TRUST_PROXY) ?? 'false'),
   };
 }
 

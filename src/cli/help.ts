@@ -15,7 +15,8 @@ const CONFIG_FLAGS = `config flags (every one has a CODEXIN_* env twin; flags wi
   --log-level LEVEL     debug | info (default) | warn | error | silent
   --log-format FORMAT   pretty (default on a terminal) | json (default otherwise)
   --secret-key-file F   the key that encrypts OAuth tokens at rest (default <data-dir>/secret.key;
-                        or the key itself in CODEXIN_SECRET_KEY)`;
+                        or the key itself in CODEXIN_SECRET_KEY)
+  --trust-proxy BOOL    true behind a reverse proxy that sets X-Forwarded-Host/-Proto (default false)`;
 
 export const COMMAND_LIST = `codexin ${VERSION}: an OpenAI-compatible API over a ChatGPT/Codex subscription
 

@@ -11,6 +11,11 @@
  *
  * Keys come from `Authorization: Bearer` or `x-api-key`, never from the query string
  * (a query string ends up in access logs).
+ *
+ * The key is looked up once, when the request arrives (onRequest). Elysia runs a
+ * route's body parser before the macro's hooks, so our JSON and multipart parsers call
+ * `requireKey` first: an unknown key or a missing scope is answered without reading a
+ * byte of the body. The macro's transform/resolve then reuse the same lookup.
  */
 import { Elysia } from 'elysia';
 import { ApiError } from '../openai/api-error';
@@ -29,13 +34,16 @@ export function presentedKey(headers: Record<string, string | undefined>): strin
   return xApiKey ? xApiKey.trim() : null;
 }
 
-export function authenticate(keys: KeyStore, headers: Record<string, string | undefined>, requirement: AuthRequirement): KeyRecord {
+function missingKey(): ApiError {
+  return new ApiError(401, 'authentication_error', 'Missing API key: send it as "Authorization: Bearer ci_..." or "x-api-key: ci_...".', {
+    code: 'missing_api_key',
+  });
+}
+
+/** Who the presented key is, without the route's scope check (401 when nobody). */
+export function identify(keys: KeyStore, headers: Record<string, string | undefined>): KeyRecord {
   const secret = presentedKey(headers);
-  if (!secret) {
-    throw new ApiError(401, 'authentication_error', 'Missing API key: send it as "Authorization: Bearer ci_..." or "x-api-key: ci_...".', {
-      code: 'missing_api_key',
-    });
-  }
+  if (!secret) throw missingKey();
   const found = keys.authenticate(secret);
   if (!found.ok) {
     const [message, code] =
@@ -46,7 +54,11 @@ export function authenticate(keys: KeyStore, headers: Record<string, string | un
           : ['Invalid API key: it is not known to this CodexIn server.', 'invalid_api_key'];
     throw new ApiError(401, 'authentication_error', message, { code });
   }
-  const key = found.key;
+  return found.key;
+}
+
+/** 403 unless the key has the scope (admin implies every scope). */
+export function authorize(key: KeyRecord, requirement: AuthRequirement): KeyRecord {
   if (requirement !== 'any' && !key.scopes.includes('admin') && !key.scopes.includes(requirement)) {
     throw new ApiError(
       403,
@@ -57,37 +69,65 @@ export function authenticate(keys: KeyStore, headers: Record<string, string | un
       { code: `${requirement}_access_required` },
     );
   }
+  return key;
+}
+
+export function authenticate(keys: KeyStore, headers: Record<string, string | undefined>, requirement: AuthRequirement): KeyRecord {
+  const key = authorize(identify(keys, headers), requirement);
   keys.touch(key);
   return key;
 }
 
-// The key found by the transform hook, handed to resolve for the handler's context.
-const authenticated = new WeakMap<Request, KeyRecord>();
+type Identity = { key: KeyRecord } | { error: ApiError };
+
+// Each request's key, looked up once when the request arrives: body parsers check it
+// before reading a byte (Elysia parses before a macro's hooks run), and the macro's
+// transform/resolve reuse it.
+const identities = new WeakMap<Request, Identity>();
+
+function lookUp(keys: KeyStore, request: Request): Identity {
+  const started = performance.now();
+  const trace = traceOf(request);
+  try {
+    const key = identify(keys, Object.fromEntries(request.headers));
+    if (trace) trace.keyId = key.id;
+    return { key };
+  } catch (error) {
+    if (error instanceof ApiError) return { error };
+    throw error;
+  } finally {
+    if (trace) trace.authMs = performance.now() - started;
+  }
+}
+
+/**
+ * The request's key with the route's scope, or the 401/403 to answer. Fails closed
+ * when the auth plugin never saw the request.
+ */
+export function requireKey(request: Request, requirement: AuthRequirement): KeyRecord {
+  const identity = identities.get(request);
+  if (!identity) throw missingKey();
+  if ('error' in identity) throw identity.error;
+  return authorize(identity.key, requirement);
+}
 
 export function authPlugin(keys: KeyStore) {
-  return new Elysia({ name: 'codexin.auth' }).macro({
-    auth(requirement: AuthRequirement) {
-      return {
-        detail: { security: [{ bearerAuth: [] }] },
-        // Transform runs before body validation: an unauthenticated caller gets 401, not a schema lesson.
-        transform({ headers, request }: { headers: Record<string, string | undefined>; request: Request }) {
-          const started = performance.now();
-          const trace = traceOf(request);
-          try {
-            const apiKey = authenticate(keys, headers, requirement);
-            if (trace) trace.keyId = apiKey.id;
-            authenticated.set(request, apiKey);
-          } finally {
-            if (trace) trace.authMs = performance.now() - started;
-          }
-        },
-        resolve({ request }: { request: Request }) {
-          const apiKey = authenticated.get(request);
-          // Unreachable unless the hook order changes: fail closed.
-          if (!apiKey) throw new ApiError(401, 'authentication_error', 'Missing API key.', { code: 'missing_api_key' });
-          return { apiKey };
-        },
-      };
-    },
-  });
+  return new Elysia({ name: 'codexin.auth' })
+    .onRequest(({ request }) => {
+      identities.set(request, lookUp(keys, request));
+    })
+    .macro({
+      auth(requirement: AuthRequirement) {
+        return {
+          detail: { security: [{ bearerAuth: [] }] },
+          // Transform runs before body validation: an unauthenticated caller gets 401, not a schema lesson.
+          transform({ request }: { request: Request }) {
+            keys.touch(requireKey(request, requirement));
+          },
+          resolve({ request }: { request: Request }) {
+            return { apiKey: requireKey(request, requirement) };
+          },
+        };
+      },
+    });
 }

@@ -3,7 +3,7 @@
  * `{"error":{"message","type","param","code"}}` with the right status, whatever threw it.
  */
 import { Elysia, ValidationError } from 'elysia';
-import { ApiError } from '../openai/api-error';
+import { ApiError, quote } from '../openai/api-error';
 import type { Logger } from '../log';
 import { traceOf } from '../observe/trace';
 
@@ -47,9 +47,16 @@ function describeValidation(error: ValidationError): ApiError {
   const specific = first ? mostSpecific(first) : undefined;
   const rawPath = specific?.path ?? first?.path;
   const path = rawPath ? rawPath.replace(/^\//, '').replace(/\//g, '.') : null;
-  const where = error.type === 'query' ? 'query parameter' : error.type === 'params' ? 'path parameter' : 'request body';
+  // 'property' is a t.Numeric-style transform failing on one value: Elysia does not say which.
+  const where = error.type === 'query' ? 'query parameter' : error.type === 'params' ? 'path parameter' : error.type === 'property' ? 'parameter' : 'request body';
   const detail = specific !== first ? (specific?.message ?? 'does not match the expected schema') : (first?.summary ?? first?.message ?? 'does not match the expected schema');
-  const message = path ? `Invalid ${where}: '${path}': ${lowerFirst(detail)}` : `Invalid ${where}: ${lowerFirst(detail)}`;
+  // Elysia decodes path parameters itself and hands over null when the percent-encoding is broken ("%zz").
+  const brokenEncoding = error.type === 'params' && (specific ?? first)?.value === null;
+  const message = brokenEncoding
+    ? `Invalid path parameter: '${path}' is not valid percent-encoding.`
+    : path
+      ? `Invalid ${where}: '${path}': ${lowerFirst(detail)}`
+      : `Invalid ${where}: ${lowerFirst(detail)}`;
   return new ApiError(400, 'invalid_request_error', message, { param: path, code: 'invalid_request' });
 }
 
@@ -83,11 +90,11 @@ export function errorPlugin(logger: Logger, routes: () => ReadonlyArray<{ method
       const url = new URL(request.url);
       const allowed = methodsForPath(routes(), url.pathname).filter((m) => m !== 'ALL');
       apiError = allowed.length
-        ? new ApiError(405, 'invalid_request_error', `Method ${request.method} is not allowed on ${url.pathname}; use ${allowed.join(', ')}.`, {
+        ? new ApiError(405, 'invalid_request_error', `Method ${quote(request.method, 20)} is not allowed on ${quote(url.pathname)}; use ${allowed.join(', ')}.`, {
             code: 'method_not_allowed',
             headers: { allow: allowed.join(', ') },
           })
-        : new ApiError(404, 'invalid_request_error', `Unknown route: ${request.method} ${url.pathname}. See /docs for the API.`, { code: 'unknown_url' });
+        : new ApiError(404, 'invalid_request_error', `Unknown route: ${quote(request.method, 20)} ${quote(url.pathname)}. See /docs for the API.`, { code: 'unknown_url' });
     } else if (code === 'PARSE') {
       apiError = new ApiError(400, 'invalid_request_error', 'The request body could not be parsed: send valid JSON with content-type application/json.', {
         code: 'invalid_json',

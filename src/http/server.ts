@@ -8,6 +8,7 @@
 import type { Server } from 'bun';
 import type { App } from '../app';
 import type { ResponsesSocket } from '../ws/responses-socket';
+import { admitRequest, BUN_BODY_LIMIT, edgeError } from './edge';
 
 const MODEL_ROUTE = /^\/v1\/(responses|chat\/completions|completions|codex\/|images\/|audio\/)/;
 
@@ -22,18 +23,21 @@ export function listen(app: App, socket: ResponsesSocket, opts: ListenOptions): 
     hostname: opts.hostname,
     port: opts.port,
     idleTimeout: 120,
-    maxRequestBodySize: opts.maxRequestBodySize,
+    maxRequestBodySize: BUN_BODY_LIMIT,
     reusePort: false,
     development: false,
+    error: edgeError,
     fetch(request, server) {
-      const path = new URL(request.url).pathname;
+      const admitted = admitRequest(request, opts.maxRequestBodySize);
+      if (admitted instanceof Response) return admitted;
+      const path = new URL(admitted.url).pathname;
       if (request.method === 'GET' && path === '/v1/responses') {
         const refused = socket.handleUpgrade(request, server as Parameters<ResponsesSocket['handleUpgrade']>[1]);
         if (refused === undefined) return undefined;
         if (refused) return refused;
       }
       if (request.method === 'POST' && MODEL_ROUTE.test(path)) server.timeout(request, 0);
-      return app.handle(request);
+      return app.handle(admitted);
     },
     websocket: socket.websocket,
   }) as Server<unknown>;

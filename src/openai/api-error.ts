@@ -62,3 +62,12 @@ export class ApiError extends Error {
 
 export const badRequest = (message: string, param: string | null = null, code: string | null = null) =>
   new ApiError(400, 'invalid_request_error', message, { param, code });
+
+/** Longest client-sent value an error message repeats back. */
+export const MAX_QUOTED_CHARS = 200;
+
+/** A client value fit to quote in a message: a 10 MB model name comes back as its first 200 characters. */
+export function quote(value: unknown, maxChars = MAX_QUOTED_CHARS): string {
+  const text = typeof value === 'string' ? value : String(value);
+  return text.length > maxChars ? `${text.slice(0, maxChars)}… (${text.length} characters)` : text;
+}

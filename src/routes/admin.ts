@@ -4,11 +4,11 @@
  * answer to its creation.
  */
 import { Elysia, t } from 'elysia';
-import { ApiError } from '../openai/api-error';
+import { ApiError, quote } from '../openai/api-error';
 import { ErrorEnvelopeSchema, authErrorResponses } from '../openai/schemas';
 import { jsonParser } from '../http/json-body';
 import type { authPlugin } from '../http/auth';
-import { KEY_SCOPES, keyView, type KeyPatch, type KeyStore } from '../store/keys';
+import { KEY_SCOPES, keyView, type KeyPatch, type KeyRecord, type KeyStore } from '../store/keys';
 import { accountView, type AccountStore } from '../store/accounts';
 import type { UsageStore } from '../store/usage';
 import type { ModelRecord, ModelStore } from '../store/models';
@@ -34,19 +34,28 @@ const KeyViewSchema = t.Object({
   usage_reset_at: nullable(t.Number()),
 });
 
+// Upper bounds keep every value a safe integer that SQLite's strict INTEGER columns
+// store exactly: 1e308 or 2**63 are 400s naming the field, not 500s from the insert.
+const MAX_RPM = 1_000_000;
+const MAX_CONCURRENT = 100_000;
+const MAX_QUOTA = Number.MAX_SAFE_INTEGER;
+/** 9999-12-31T23:59:59.999Z in unix ms. */
+const MAX_TIMESTAMP_MS = 253_402_300_799_999;
+const MAX_EXPIRES_IN_SECONDS = 100 * 366 * 86_400;
+
 const limitFields = {
-  rpm: t.Optional(nullable(t.Integer({ minimum: 1, description: 'Requests per minute' }))),
-  token_quota_daily: t.Optional(nullable(t.Integer({ minimum: 1, description: 'Input + output tokens per UTC day' }))),
-  token_quota_weekly: t.Optional(nullable(t.Integer({ minimum: 1, description: 'Input + output tokens per UTC week' }))),
-  max_concurrent: t.Optional(nullable(t.Integer({ minimum: 1, description: 'Model calls in flight at once' }))),
-  models: t.Optional(nullable(t.Array(t.String(), { minItems: 1, description: 'Allowed model ids (null: all)' }))),
+  rpm: t.Optional(nullable(t.Integer({ minimum: 1, maximum: MAX_RPM, description: 'Requests per minute' }))),
+  token_quota_daily: t.Optional(nullable(t.Integer({ minimum: 1, maximum: MAX_QUOTA, description: 'Input + output tokens per UTC day' }))),
+  token_quota_weekly: t.Optional(nullable(t.Integer({ minimum: 1, maximum: MAX_QUOTA, description: 'Input + output tokens per UTC week' }))),
+  max_concurrent: t.Optional(nullable(t.Integer({ minimum: 1, maximum: MAX_CONCURRENT, description: 'Model calls in flight at once' }))),
+  models: t.Optional(nullable(t.Array(t.String({ minLength: 1, maxLength: 200 }), { minItems: 1, maxItems: 1000, description: 'Allowed model ids (null: all)' }))),
 };
 
 const KeyCreateSchema = t.Object(
   {
     name: t.String({ minLength: 1, maxLength: 200 }),
     scopes: t.Optional(t.Array(t.UnionEnum([...KEY_SCOPES]))),
-    expires_in_seconds: t.Optional(t.Integer({ minimum: 1 })),
+    expires_in_seconds: t.Optional(t.Integer({ minimum: 1, maximum: MAX_EXPIRES_IN_SECONDS })),
     ...limitFields,
   },
   { example: { name: 'ci-bot', scopes: ['advanced'], expires_in_seconds: 2592000, rpm: 60 } },
@@ -55,7 +64,7 @@ const KeyCreateSchema = t.Object(
 const KeyPatchSchema = t.Object({
   name: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
   scopes: t.Optional(t.Array(t.UnionEnum([...KEY_SCOPES]), { description: 'Replaces the scopes, e.g. ["advanced"] to grant advanced access, [] to remove it' })),
-  expires_at: t.Optional(nullable(t.Number({ description: 'Unix milliseconds; null: never' }))),
+  expires_at: t.Optional(nullable(t.Integer({ minimum: 0, maximum: MAX_TIMESTAMP_MS, description: 'Unix milliseconds; null: never' }))),
   ...limitFields,
 }, { example: { name: 'ci-bot (renamed)', rpm: 120 } });
 
@@ -90,7 +99,24 @@ function modelView(m: ModelRecord) {
 }
 
 function notFound(what: string, id: string): ApiError {
-  return new ApiError(404, 'invalid_request_error', `No ${what} with id ${id}.`, { param: 'id', code: `${what}_not_found` });
+  return new ApiError(404, 'invalid_request_error', `No ${what} with id ${quote(id)}.`, { param: 'id', code: `${what}_not_found` });
+}
+
+function isActiveAdmin(key: KeyRecord, now: number): boolean {
+  return key.scopes.includes('admin') && key.revokedAt === null && (key.expiresAt === null || key.expiresAt > now);
+}
+
+/** 409 when `after` (the key once changed; null: revoked) would leave no usable admin key. */
+function keepAnAdmin(keys: KeyStore, before: KeyRecord, after: KeyRecord | null): void {
+  const now = Date.now();
+  if (!isActiveAdmin(before, now) || (after && isActiveAdmin(after, now))) return;
+  if (keys.list().some((k) => k.id !== before.id && isActiveAdmin(k, now))) return;
+  throw new ApiError(
+    409,
+    'invalid_request_error',
+    'This is the last usable admin key: revoking it, expiring it or dropping its admin scope would lock every operator out. Create another admin key first (POST /admin/keys with "scopes":["admin"] or `codexin keys create --admin`).',
+    { param: 'id', code: 'last_admin_key' },
+  );
 }
 
 export interface AdminDeps {
@@ -109,9 +135,9 @@ export function adminRoutes(auth: ReturnType<typeof authPlugin>, deps: AdminDeps
     if (!key) throw notFound('key', id);
     return { ...keyView(key), usage: deps.usage.totalsForKey(id, key.usageResetAt ?? 0), active_requests: deps.limiter.activeFor(id) };
   };
-  const errors = { 400: ErrorEnvelopeSchema, 404: ErrorEnvelopeSchema, ...authErrorResponses };
+  const errors = { 400: ErrorEnvelopeSchema, 404: ErrorEnvelopeSchema, 409: ErrorEnvelopeSchema, ...authErrorResponses };
   // The 'json' entry is never reached (ours always answers); it makes the OpenAPI document show the JSON body.
-  const json: [ReturnType<typeof jsonParser>, 'json'] = [jsonParser(deps.maxBodyBytes), 'json'];
+  const json: [ReturnType<typeof jsonParser>, 'json'] = [jsonParser(deps.maxBodyBytes, 'admin'), 'json'];
   return (
     new Elysia({ name: 'codexin.routes.admin', prefix: '/admin', detail: { tags: ['Admin'] } })
       .use(auth)
@@ -162,7 +188,10 @@ export function adminRoutes(auth: ReturnType<typeof authPlugin>, deps: AdminDeps
           if (body.token_quota_weekly !== undefined) patch.tokenQuotaWeekly = body.token_quota_weekly;
           if (body.max_concurrent !== undefined) patch.maxConcurrent = body.max_concurrent;
           if (body.models !== undefined) patch.allowedModels = body.models;
-          if (!deps.keys.update(params.id, patch)) throw notFound('key', params.id);
+          const current = deps.keys.get(params.id);
+          if (!current) throw notFound('key', params.id);
+          keepAnAdmin(deps.keys, current, { ...current, ...patch });
+          deps.keys.update(params.id, patch);
           return withUsage(params.id);
         },
         {
@@ -185,7 +214,10 @@ export function adminRoutes(auth: ReturnType<typeof authPlugin>, deps: AdminDeps
       .delete(
         '/keys/:id',
         ({ params }) => {
-          if (!deps.keys.revoke(params.id)) throw notFound('key', params.id);
+          const current = deps.keys.get(params.id);
+          if (!current) throw notFound('key', params.id);
+          keepAnAdmin(deps.keys, current, null);
+          deps.keys.revoke(params.id);
           return { id: params.id, object: 'key' as const, revoked: true };
         },
         {

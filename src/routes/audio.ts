@@ -5,11 +5,11 @@
  * response_format is built here (translate/transcript.ts).
  */
 import { Elysia, t } from 'elysia';
-import { ApiError, badRequest } from '../openai/api-error';
+import { ApiError, badRequest, quote } from '../openai/api-error';
 import { ErrorEnvelopeSchema, authErrorResponses } from '../openai/schemas';
 import { listField, multipartParser, textField } from '../http/multipart-body';
 import { requestIdPlugin } from '../http/request-id';
-import { authenticate, type authPlugin } from '../http/auth';
+import type { authPlugin } from '../http/auth';
 import type { KeyStore } from '../store/keys';
 import type { AssetsUpstream } from '../upstream/types';
 import { detectMime } from '../service/files';
@@ -107,7 +107,7 @@ export function audioRoutes(auth: ReturnType<typeof authPlugin>, deps: AudioRout
         const filename = file.name || 'audio.wav';
         const mime = detectMime(filename, bytes, file.type);
         if (!isAudio(filename, mime)) {
-          throw badRequest(`The file "${filename}" (${mime}) is not audio; send flac, mp3, mp4, mpeg, mpga, m4a, ogg, wav or webm.`, 'file', 'invalid_file_format');
+          throw badRequest(`The file "${quote(filename)}" (${quote(mime, 100)}) is not audio; send flac, mp3, mp4, mpeg, mpga, m4a, ogg, wav or webm.`, 'file', 'invalid_file_format');
         }
         const model = textField(body, 'model') || DEFAULT_TRANSCRIPTION_MODEL;
         const language = textField(body, 'language') || undefined;
@@ -129,7 +129,7 @@ export function audioRoutes(auth: ReturnType<typeof authPlugin>, deps: AudioRout
           multipartParser({
             maxBytes: MAX_AUDIO_BYTES + MULTIPART_OVERHEAD_BYTES,
             requiredFiles: ['file'],
-            guard: (headers) => void authenticate(deps.keys, headers, 'advanced'),
+            requirement: 'advanced',
           }),
           'formdata',
         ],

@@ -7,13 +7,13 @@
 import { Elysia } from 'elysia';
 import { badRequest } from '../openai/api-error';
 import type { ChatCompletionRequest } from '../openai/chat-types';
-import type { ResponsesRequest } from '../openai/responses-types';
+import type { JsonObject, ResponsesRequest } from '../openai/responses-types';
 import { ChatCompletionCreateSchema, ChatCompletionSchema } from '../openai/chat-schema';
 import { ErrorEnvelopeSchema, authErrorResponses } from '../openai/schemas';
 import { jsonParser } from '../http/json-body';
 import { requestIdPlugin } from '../http/request-id';
 import type { authPlugin } from '../http/auth';
-import { chatRequestToResponses, isResponsesShapedBody } from '../translate/chat-request';
+import { chatRequestToResponses, isResponsesShapedBody, responsesShapedRequest } from '../translate/chat-request';
 import { responseToChatCompletion } from '../translate/chat-response';
 import { chatChunksFromEvents, encodeChatSse } from '../translate/chat-stream';
 import { startResponse, forwardableHeaders } from '../service/responses';
@@ -24,10 +24,7 @@ import { SSE_HEADERS, type ResponsesRouteDeps } from './responses';
 
 function toResponsesRequest(body: Record<string, unknown>): { request: ResponsesRequest; ignoredParams: string[]; legacyFunctions: boolean } {
   // Cursor BYOK posts a Responses-shaped body here and expects Chat back.
-  if (isResponsesShapedBody(body)) {
-    const { stream: _stream, stream_options: _options, ...rest } = body;
-    return { request: rest as ResponsesRequest, ignoredParams: [], legacyFunctions: false };
-  }
+  if (isResponsesShapedBody(body)) return { request: responsesShapedRequest(body as JsonObject), ignoredParams: [], legacyFunctions: false };
   if (!Array.isArray(body.messages)) throw badRequest("Missing required parameter: 'messages'.", 'messages', 'missing_required_parameter');
   const { stream: _stream, stream_options: _options, ...rest } = body;
   return chatRequestToResponses(rest as ChatCompletionRequest);

@@ -8,7 +8,7 @@ import { ErrorEnvelopeSchema, authErrorResponses } from '../openai/schemas';
 import { FileDeletedSchema, FileListQuerySchema, FileListSchema, FileObjectSchema, FileUploadSchema, toFileObject } from '../openai/files-schema';
 import { multipartParser, textField } from '../http/multipart-body';
 import { requestIdPlugin } from '../http/request-id';
-import { authenticate, type authPlugin } from '../http/auth';
+import type { authPlugin } from '../http/auth';
 import type { KeyStore } from '../store/keys';
 import { FILE_PURPOSES, type FileService } from '../service/files';
 
@@ -69,8 +69,7 @@ export function filesRoutes(auth: ReturnType<typeof authPlugin>, deps: FilesRout
           multipartParser({
             maxBytes: deps.files.maxFileBytes + MULTIPART_OVERHEAD_BYTES,
             requiredFiles: ['file'],
-            // Authorize before buffering a large body: a key without access gets its 403 first.
-            guard: (headers) => void authenticate(deps.keys, headers, 'advanced'),
+            requirement: 'advanced',
           }),
           'formdata',
         ],

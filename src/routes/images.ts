@@ -7,7 +7,7 @@
  *   ChatGPT file service, returning its `sediment://` asset pointer.
  */
 import { Elysia } from 'elysia';
-import { ApiError, badRequest } from '../openai/api-error';
+import { ApiError, badRequest, quote } from '../openai/api-error';
 import { MAX_IMAGE_BYTES, sniffMime, validateImageUrl } from '../openai/image-input';
 import { ErrorEnvelopeSchema, authErrorResponses } from '../openai/schemas';
 import { toFileObject } from '../openai/files-schema';
@@ -23,7 +23,7 @@ import type { Usage } from '../openai/responses-types';
 import { jsonParser } from '../http/json-body';
 import { multipartParser, textField } from '../http/multipart-body';
 import { requestIdPlugin } from '../http/request-id';
-import { authenticate, type authPlugin } from '../http/auth';
+import type { authPlugin } from '../http/auth';
 import type { KeyRecord, KeyStore } from '../store/keys';
 import type { RequestTrace } from '../observe/trace';
 import type { AssetsUpstream } from '../upstream/types';
@@ -173,14 +173,14 @@ export function imagesRoutes(auth: ReturnType<typeof authPlugin>, deps: ImagesRo
     )
     .post('/v1/codex/image-generation', (ctx) => generation(ctx, '/v1/codex/image-generation'), {
       auth: 'advanced',
-      parse: [jsonParser(deps.maxBodyBytes), 'json'],
+      parse: [jsonParser(deps.maxBodyBytes, 'advanced'), 'json'],
       body: ImageGenerationBodySchema,
       response: { 200: ImagesResponseSchema, ...errors },
       detail: generationDetail('Generate images (Codex helper)'),
     })
     .post('/v1/images/generations', (ctx) => generation(ctx, '/v1/images/generations'), {
       auth: 'advanced',
-      parse: [jsonParser(deps.maxBodyBytes), 'json'],
+      parse: [jsonParser(deps.maxBodyBytes, 'advanced'), 'json'],
       body: ImageGenerationBodySchema,
       response: { 200: ImagesResponseSchema, ...errors },
       detail: generationDetail('Create images (OpenAI Images API)'),
@@ -197,7 +197,7 @@ export function imagesRoutes(auth: ReturnType<typeof authPlugin>, deps: ImagesRo
         const bytes = new Uint8Array(await file.arrayBuffer());
         // The bytes decide: a declared image/png that is not one is refused, an octet-stream PNG is fine.
         const mime = sniffMime(bytes.subarray(0, 16));
-        if (!mime) throw badRequest(`The file "${file.name}" is not a PNG, JPEG, GIF or WebP image.`, 'file', 'invalid_image_format');
+        if (!mime) throw badRequest(`The file "${quote(file.name)}" is not a PNG, JPEG, GIF or WebP image.`, 'file', 'invalid_image_format');
         const filename = file.name || `image.${mime.split('/')[1]}`;
         const uploaded = await meteredAssetCall(deps, { key: apiKey, route: '/v1/codex/images', model: null, trace }, () =>
           deps.assets.uploadFile({ bytes, filename, mime }, { signal: request.signal, keyId: apiKey.id, requestId }),
@@ -212,7 +212,7 @@ export function imagesRoutes(auth: ReturnType<typeof authPlugin>, deps: ImagesRo
           multipartParser({
             maxBytes: MAX_IMAGE_BYTES + MULTIPART_OVERHEAD_BYTES,
             requiredFiles: ['file'],
-            guard: (headers) => void authenticate(deps.keys, headers, 'advanced'),
+            requirement: 'advanced',
           }),
           'formdata',
         ],

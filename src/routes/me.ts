@@ -34,15 +34,30 @@ const MeSchema = t.Object(
   { additionalProperties: true },
 );
 
-/** The base URL the caller used to reach us, so the snippets work as pasted (behind a proxy, X-Forwarded-* win). */
-function publicBaseUrl(request: Request): string {
+// What a Host may look like: a name or address and a port. Anything else is not pasted into config.
+const HOST_SYNTAX = /^[\w.-]+(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/i;
+
+/** The first value of a proxy header (proxies append: "client, proxy1"). */
+function firstValue(value: string | null): string | null {
+  const first = value?.split(',')[0]?.trim();
+  return first ? first : null;
+}
+
+/**
+ * The base URL the caller used to reach us, so the snippets work as pasted. The
+ * X-Forwarded-* headers count only with --trust-proxy: without a proxy that sets them,
+ * they are whatever the caller wrote.
+ */
+export function publicBaseUrl(request: Request, trustProxy: boolean): string {
   const url = new URL(request.url);
-  const proto = request.headers.get('x-forwarded-proto') ?? url.protocol.replace(':', '');
-  const host = request.headers.get('x-forwarded-host') ?? request.headers.get('host') ?? url.host;
+  const forwardedProto = trustProxy ? firstValue(request.headers.get('x-forwarded-proto'))?.toLowerCase() : null;
+  const proto = forwardedProto === 'http' || forwardedProto === 'https' ? forwardedProto : url.protocol.replace(':', '');
+  const candidates = [trustProxy ? firstValue(request.headers.get('x-forwarded-host')) : null, request.headers.get('host'), url.host];
+  const host = candidates.find((c): c is string => typeof c === 'string' && HOST_SYNTAX.test(c)) ?? 'localhost';
   return `${proto}://${host}/v1`;
 }
 
-export function meRoutes(auth: ReturnType<typeof authPlugin>, deps: { usage: UsageStore; models: ModelStore; limiter: KeyLimiter }) {
+export function meRoutes(auth: ReturnType<typeof authPlugin>, deps: { usage: UsageStore; models: ModelStore; limiter: KeyLimiter; trustProxy: boolean }) {
   return new Elysia({ name: 'codexin.routes.me', detail: { tags: ['Models'] } }).use(auth).get(
     '/v1/me',
     ({ apiKey, request }) => {
@@ -50,7 +65,7 @@ export function meRoutes(auth: ReturnType<typeof authPlugin>, deps: { usage: Usa
       const since = (start: number) => Math.max(start, apiKey.usageResetAt ?? 0);
       const dayStart = Math.floor(now / DAY) * DAY;
       const weekStart = dayStart - ((new Date(dayStart).getUTCDay() + 6) % 7) * DAY;
-      const baseUrl = publicBaseUrl(request);
+      const baseUrl = publicBaseUrl(request, deps.trustProxy);
       const model = apiKey.allowedModels?.[0] ?? deps.models.listEnabled()[0]?.id ?? 'gpt-5.5';
       const { usage_reset_at: _reset, ...key } = keyView(apiKey);
       return {

@@ -9,7 +9,7 @@
  * files: anything else is a 404. Other ids (e.g. the ChatGPT file service's
  * `file_...`) pass through untouched for the upstream to judge.
  */
-import { ApiError } from '../openai/api-error';
+import { ApiError, quote } from '../openai/api-error';
 import { sniffMime } from '../openai/image-input';
 import type { ContentPart, ResponseItem, ResponsesRequest } from '../openai/responses-types';
 import type { FileRecord } from '../store/files';
@@ -29,7 +29,7 @@ function resolvePart(part: ContentPart, at: string, keyId: string, source: FileI
   if (typeof part.file_id !== 'string' || !OUR_ID.test(part.file_id)) return part;
   const found = source.find(keyId, part.file_id);
   if (!found) {
-    throw new ApiError(404, 'invalid_request_error', `No such File object: ${part.file_id}. It does not exist, has expired, or belongs to another API key.`, {
+    throw new ApiError(404, 'invalid_request_error', `No such File object: ${quote(part.file_id)}. It does not exist, has expired, or belongs to another API key.`, {
       param: `${at}.file_id`,
       code: 'file_not_found',
     });

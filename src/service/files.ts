@@ -3,7 +3,7 @@
  * Every operation takes the calling key's id; another key's file is "not found"
  * (404, never 403), so file ids reveal nothing.
  */
-import { ApiError } from '../openai/api-error';
+import { ApiError, quote } from '../openai/api-error';
 import { sniffMime } from '../openai/image-input';
 import type { BlobStore } from '../store/blobs';
 import type { FileRecord, FileStore, ListFilesQuery } from '../store/files';
@@ -22,7 +22,7 @@ export interface NewUpload {
 }
 
 export function fileNotFound(id: string, param = 'file_id'): ApiError {
-  return new ApiError(404, 'invalid_request_error', `No such File object: ${id}. It does not exist, has expired, or belongs to another API key.`, {
+  return new ApiError(404, 'invalid_request_error', `No such File object: ${quote(id)}. It does not exist, has expired, or belongs to another API key.`, {
     param,
     code: 'file_not_found',
   });

@@ -4,7 +4,7 @@
  * model and key checks, the upstream call, the normalized event stream, and the
  * metering tap that records usage when the stream ends.
  */
-import { ApiError } from '../openai/api-error';
+import { ApiError, quote } from '../openai/api-error';
 import type { ResponseObject, ResponseStreamEvent, ResponsesRequest } from '../openai/responses-types';
 import { validateInputImages } from '../openai/image-input';
 import { requestEcho } from '../openai/response-defaults';
@@ -77,7 +77,7 @@ async function* metered(events: AsyncGenerator<ResponseStreamEvent, void, undefi
 export function resolveModel(models: ModelStore, key: KeyRecord, requested: string): { id: string; upstreamSlug: string } {
   const model = models.get(requested);
   if (!model || !model.enabled) {
-    throw new ApiError(404, 'invalid_request_error', `The model '${requested}' does not exist on this server; GET /v1/models lists the available ones.`, {
+    throw new ApiError(404, 'invalid_request_error', `The model '${quote(requested)}' does not exist on this server; GET /v1/models lists the available ones.`, {
       param: 'model',
       code: 'model_not_found',
     });

@@ -4,7 +4,7 @@
  * `<data-dir>/files/<sha256>`; with the in-memory data dir (`:memory:`, used by
  * tests) they stay in memory, so a test leaves nothing behind on disk.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface BlobStore {
@@ -20,10 +20,39 @@ export function sha256Hex(bytes: Uint8Array): string {
 }
 
 const HASH = /^[0-9a-f]{64}$/;
+/** `<sha256>.<pid>.<ms>.tmp`: a blob being written by process `pid`. */
+const TEMP_FILE = /^[0-9a-f]{64}\.(\d+)\.\d+\.tmp$/;
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, under another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the half-written blobs of processes that died mid-upload (kill -9): nothing
+ * else would ever delete them. A live writer's temp file is left alone.
+ */
+export function removeOrphanTempFiles(dir: string): string[] {
+  const removed: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const m = TEMP_FILE.exec(name);
+    if (!m || processAlive(Number(m[1]))) continue;
+    rmSync(join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
+}
 
 export class DiskBlobStore implements BlobStore {
   constructor(private readonly dir: string) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    removeOrphanTempFiles(dir);
   }
 
   private path(sha256: string): string {

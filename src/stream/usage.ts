@@ -9,13 +9,19 @@ import type { Usage } from '../openai/responses-types';
 
 type Loose = Record<string, unknown>;
 
+/**
+ * No response uses a billion tokens; a larger figure is an upstream bug (1e308 has been
+ * seen in testing) and would not fit the usage table's integer columns, so it is clamped.
+ */
+export const MAX_TOKEN_COUNT = 1_000_000_000;
+
 function record(value: unknown): Loose {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Loose) : {};
 }
 
 function count(...candidates: unknown[]): number | undefined {
   for (const value of candidates) {
-    if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return Math.floor(value);
+    if (typeof value === 'number' && value >= 0) return Number.isFinite(value) ? Math.min(Math.floor(value), MAX_TOKEN_COUNT) : MAX_TOKEN_COUNT;
   }
   return undefined;
 }
@@ -31,6 +37,6 @@ export function normalizeUsage(raw: unknown): Usage {
     input_tokens_details: { cached_tokens: count(inputDetails.cached_tokens) ?? 0 },
     output_tokens: output,
     output_tokens_details: { reasoning_tokens: count(outputDetails.reasoning_tokens) ?? 0 },
-    total_tokens: count(usage.total_tokens) ?? input + output,
+    total_tokens: Math.min(count(usage.total_tokens) ?? input + output, 2 * MAX_TOKEN_COUNT),
   };
 }

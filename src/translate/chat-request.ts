@@ -196,3 +196,23 @@ export function chatRequestToResponses(body: ChatCompletionRequest): { request: 
 export function isResponsesShapedBody(body: unknown): boolean {
   return isObject(body) && body.input !== undefined && body.messages === undefined;
 }
+
+/**
+ * A Responses-shaped chat body as the canonical request. Chat's schema does not type
+ * `input`, so it is checked here: anything but a string or a list of items is a 400
+ * that points at `messages`, not a crash further down.
+ */
+export function responsesShapedRequest(body: JsonObject): ResponsesRequest {
+  const { stream: _stream, stream_options: _options, ...rest } = body;
+  const input = rest.input;
+  const items = Array.isArray(input) && input.every(isObject);
+  if (typeof input !== 'string' && !items) {
+    throw badRequest(
+      "'input' must be a string or an array of Responses input items. For Chat Completions, send 'messages': [{\"role\":\"user\",\"content\":\"...\"}] instead.",
+      'input',
+      'invalid_type',
+    );
+  }
+  if (typeof rest.model !== 'string' || rest.model === '') throw badRequest('model is required.', 'model', 'missing_required_parameter');
+  return rest as ResponsesRequest;
+}

@@ -19,6 +19,7 @@ import { newRequestId } from '../http/request-id';
 import { newTrace } from '../observe/trace';
 import type { KeyRecord, KeyStore } from '../store/keys';
 import { startResponse, forwardableHeaders, type ResponsesServiceDeps } from '../service/responses';
+import { jsonDepth, MAX_JSON_DEPTH } from '../http/json-body';
 
 interface SocketState {
   key: KeyRecord;
@@ -71,6 +72,7 @@ export function createResponsesSocket(deps: ResponsesServiceDeps & { keys: KeySt
     const state = ws.data;
     let frame: Record<string, unknown>;
     try {
+      if (jsonDepth(raw, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) throw new Error('nested too deep');
       const parsed: unknown = JSON.parse(raw);
       if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
       frame = parsed as Record<string, unknown>;

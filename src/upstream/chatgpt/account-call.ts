@@ -14,8 +14,9 @@ import type { AccountPool } from '../pool';
 import type { UpstreamCallContext } from '../types';
 import type { TokenManager } from './token-manager';
 import { RefreshError } from './oauth';
-import { chatGptHeaders } from './request';
-import { mapUpstreamError, retryAfterHeaders, usageLimitOf } from './errors';
+import { chatGptHeaders, headerSafeForward } from './request';
+import { errorBodyText, mapUpstreamError, retryAfterHeaders, usageLimitOf } from './errors';
+import { clientSafeText } from '../client-safe';
 
 /** The backend's per-request timeout for these routes (protocol §5.1). */
 const REQUEST_TIMEOUT_MS = 60_000;
@@ -73,7 +74,7 @@ export class AccountSession {
       response = await this.send(path, req);
     }
     if (response.ok) return response;
-    const text = await response.text();
+    const text = await errorBodyText(response);
     const limit = usageLimitOf(response.status, text);
     const error = mapUpstreamError(response.status, text, response.headers);
     if (limit) throw new AccountExhausted(error, limit.resetsAt);
@@ -109,7 +110,7 @@ export class AccountSession {
 }
 
 function unusable(error: unknown): ApiError {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = clientSafeText(error instanceof Error ? error.message : String(error));
   return new ApiError(503, 'service_unavailable_error', `No usable ChatGPT account: ${message}`, { code: 'upstream_account_unavailable' });
 }
 
@@ -138,6 +139,7 @@ export async function withAccount<T>(deps: AccountCallDeps, ctx: UpstreamCallCon
   const tried = new Set<string>();
   let lastError: ApiError | null = null;
   const sessionId = crypto.randomUUID();
+  ctx = { ...ctx, forwardHeaders: headerSafeForward(ctx.forwardHeaders) };
   for (;;) {
     if (ctx.signal.aborted) throw cancelled();
     const picked = deps.pool.pick(affinityKey, tried);

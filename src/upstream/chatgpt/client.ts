@@ -5,7 +5,7 @@
  * refreshes the token once; a 5xx or network failure is retried with backoff.
  */
 import { ApiError } from '../../openai/api-error';
-import type { ResponseItem, ResponsesRequest, JsonObject } from '../../openai/responses-types';
+import type { ResponseItem, ResponsesRequest, ResponseStreamEvent, JsonObject } from '../../openai/responses-types';
 import type { CompactResult, Upstream, UpstreamCallContext, UpstreamModel, UpstreamStream } from '../types';
 import { COMPACT_REQUEST_FIELDS, compactIgnoredParams } from '../../translate/compaction';
 import type { AccountRecord, AccountStore } from '../../store/accounts';
@@ -13,8 +13,10 @@ import type { Logger } from '../../log';
 import type { AccountPool } from '../pool';
 import type { TokenManager } from './token-manager';
 import { RefreshError } from './oauth';
-import { chatGptHeaders, toChatGptRequest, CODEX_CLIENT_VERSION } from './request';
-import { mapUpstreamError, retryAfterHeaders, usageLimitOf } from './errors';
+import { chatGptHeaders, headerSafeForward, toChatGptRequest, toHeaderValue, CODEX_CLIENT_VERSION } from './request';
+import { errorBodyText, mapUpstreamError, retryAfterHeaders, usageLimitOf } from './errors';
+import { clientSafeEvent, clientSafeText } from '../client-safe';
+import { eagerReturn } from '../../stream/eager-return';
 import { parseResponseEvents } from '../../stream/sse-parse';
 import { fetchWithHeaderDeadline, UpstreamTimeout } from '../header-deadline';
 
@@ -50,6 +52,14 @@ function quotaHeaders(headers: Headers): Record<string, string> | null {
   return Object.keys(quota).length ? quota : null;
 }
 
+/** The upstream's events with their error text redacted and capped; cancelling still reaches the reader at once. */
+function clientSafeEvents(upstream: AsyncGenerator<ResponseStreamEvent, void, undefined>): AsyncGenerator<ResponseStreamEvent, void, undefined> {
+  async function* mapped(): AsyncGenerator<ResponseStreamEvent, void, undefined> {
+    for await (const event of upstream) yield clientSafeEvent(event);
+  }
+  return eagerReturn(mapped(), () => upstream.return(undefined));
+}
+
 export class ChatGptUpstream implements Upstream {
   readonly kind = 'chatgpt' as const;
   private readonly fetchImpl: typeof fetch;
@@ -69,7 +79,7 @@ export class ChatGptUpstream implements Upstream {
       const v = response.headers.get(name);
       if (v) headers[name] = v;
     }
-    return { events: parseResponseEvents(response.body), headers, accountId: account.id };
+    return { events: clientSafeEvents(parseResponseEvents(response.body)), headers, accountId: account.id };
   }
 
   async compact(request: ResponsesRequest, ctx: UpstreamCallContext): Promise<CompactResult> {
@@ -93,14 +103,15 @@ export class ChatGptUpstream implements Upstream {
       headers: chatGptHeaders({ accessToken: fresh.accessToken, chatgptAccountId: fresh.chatgptAccountId, sessionId: crypto.randomUUID() }),
       signal: AbortSignal.timeout(15_000),
     });
-    if (!response.ok) throw mapUpstreamError(response.status, await response.text(), response.headers);
+    if (!response.ok) throw mapUpstreamError(response.status, await errorBodyText(response), response.headers);
     const body = (await response.json()) as { models?: Record<string, unknown>[] };
     return (body.models ?? [])
       .filter((m) => typeof m.slug === 'string')
       .map((m) => ({
         slug: m.slug as string,
         displayName: typeof m.display_name === 'string' ? m.display_name : (m.slug as string),
-        contextWindow: typeof m.context_window === 'number' ? m.context_window : 272000,
+        // The catalog's context_window is a strict INTEGER column: 1e308 or 1.5 from the upstream would fail the merge.
+        contextWindow: Number.isSafeInteger(m.context_window) && (m.context_window as number) > 0 && (m.context_window as number) <= 100_000_000 ? (m.context_window as number) : 272000,
         defaultReasoningEffort: typeof m.default_reasoning_level === 'string' ? m.default_reasoning_level : null,
         listed: m.visibility === undefined || m.visibility === 'list',
       }));
@@ -117,6 +128,9 @@ export class ChatGptUpstream implements Upstream {
     let transientFailures = 0;
     let lastError: ApiError | null = null;
     const payload = JSON.stringify(body);
+    // Client-sourced header values are checked once, before any attempt (a bad one is the client's 400).
+    ctx = { ...ctx, forwardHeaders: headerSafeForward(ctx.forwardHeaders) };
+    const sessionId = toHeaderValue(affinityKey, 'prompt_cache_key');
     for (;;) {
       if (ctx.signal.aborted) throw new ApiError(499, 'request_cancelled', 'The client closed the request.');
       const picked = this.deps.pool.pick(affinityKey, tried);
@@ -131,11 +145,11 @@ export class ChatGptUpstream implements Upstream {
       }
       let response: Response;
       try {
-        response = await this.post(path, payload, account, ctx, affinityKey, accept);
+        response = await this.post(path, payload, account, ctx, sessionId, accept);
         if (response.status === 401) {
           await response.body?.cancel();
           account = await this.deps.tokens.afterUnauthorized(account.id, account.accessToken);
-          response = await this.post(path, payload, account, ctx, affinityKey, accept);
+          response = await this.post(path, payload, account, ctx, sessionId, accept);
         }
       } catch (error) {
         if (ctx.signal.aborted) throw new ApiError(499, 'request_cancelled', 'The client closed the request.');
@@ -160,7 +174,7 @@ export class ChatGptUpstream implements Upstream {
       if (quota) this.rememberQuota(account.id, quota);
       if (response.ok) return { response, account };
 
-      const text = await response.text();
+      const text = await errorBodyText(response);
       const limit = usageLimitOf(response.status, text);
       if (limit) {
         this.deps.pool.coolDown(account.id, limit.resetsAt);
@@ -202,7 +216,7 @@ export class ChatGptUpstream implements Upstream {
   }
 
   private refreshFailure(error: unknown): ApiError {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = clientSafeText(error instanceof Error ? error.message : String(error));
     return new ApiError(503, 'service_unavailable_error', `No usable ChatGPT account: ${message}`, { code: 'upstream_account_unavailable' });
   }
 

@@ -11,8 +11,13 @@
  * | 429 other                        | 429 rate_limit_error, retry-after                      |
  * | 503 server_is_overloaded         | 503 service_unavailable_error                          |
  * | other 5xx                        | 502 upstream_error                                     |
+ *
+ * Every upstream-sourced string is redacted of tokens and capped (../client-safe.ts).
  */
 import { ApiError } from '../../openai/api-error';
+import { clientSafeFields, clientSafeText } from '../client-safe';
+
+export { errorBodyText } from '../client-safe';
 
 export interface UsageLimit {
   resetsAt: number; // unix ms
@@ -28,6 +33,18 @@ function parseBody(text: string): Record<string, unknown> | null {
   }
 }
 
+/**
+ * Usage windows are at most a week; an upstream figure outside [now, now + 31 days]
+ * (1e308, negative, NaN) is a bug that must not become an invalid Date or a header of
+ * 300 digits, so it is clamped.
+ */
+export const MAX_RESET_MS = 31 * 86_400_000;
+
+function clampReset(resetsAt: number, now: number): number {
+  if (!Number.isFinite(resetsAt)) return now + MAX_RESET_MS;
+  return Math.min(Math.max(resetsAt, now + 1000), now + MAX_RESET_MS);
+}
+
 /** Reads a usage-limit 429 (the account is exhausted until resets_at). */
 export function usageLimitOf(status: number, text: string, now = Date.now()): UsageLimit | null {
   if (status !== 429) return null;
@@ -35,11 +52,11 @@ export function usageLimitOf(status: number, text: string, now = Date.now()): Us
   if (!err || (err.type !== 'usage_limit_reached' && err.code !== 'usage_limit_reached')) return null;
   const resetsAt =
     typeof err.resets_at === 'number' ? err.resets_at * 1000 : typeof err.resets_in_seconds === 'number' ? now + err.resets_in_seconds * 1000 : now + 60_000;
-  return { resetsAt, planType: typeof err.plan_type === 'string' ? err.plan_type : null };
+  return { resetsAt: clampReset(resetsAt, now), planType: typeof err.plan_type === 'string' ? clientSafeText(err.plan_type, 100) : null };
 }
 
 export function retryAfterHeaders(seconds: number): Record<string, string> {
-  const s = Math.max(1, Math.ceil(seconds));
+  const s = Number.isFinite(seconds) ? Math.min(Math.max(1, Math.ceil(seconds)), MAX_RESET_MS / 1000) : 1;
   const headers: Record<string, string> = { 'retry-after': String(s), 'retry-after-ms': String(s * 1000) };
   // SDKs retry 429s by default; a subscription window of minutes or hours is not worth hammering.
   if (s > 60) headers['x-should-retry'] = 'false';
@@ -50,21 +67,23 @@ export function mapUpstreamError(status: number, text: string, headers: Headers,
   const body = parseBody(text);
   const detail = typeof body?.detail === 'string' ? body.detail : null;
   const err = body?.error && typeof body.error === 'object' ? (body.error as Record<string, unknown>) : null;
-  const upstreamMessage = detail ?? (typeof err?.message === 'string' ? err.message : null);
+  const rawMessage = detail ?? (typeof err?.message === 'string' ? err.message : null);
+  const upstreamMessage = rawMessage === null ? null : clientSafeText(rawMessage);
+  const upstreamCode = typeof err?.code === 'string' ? clientSafeText(err.code, 100) : null;
 
   if (status === 429) {
     const limit = usageLimitOf(status, text, now);
     if (limit && err) {
       const { message, type, ...rest } = err;
-      return new ApiError(429, 'usage_limit_reached', typeof message === 'string' ? message : 'The usage limit has been reached', {
+      return new ApiError(429, 'usage_limit_reached', typeof message === 'string' ? clientSafeText(message) : 'The usage limit has been reached', {
         code: 'usage_limit_reached',
         headers: retryAfterHeaders((limit.resetsAt - now) / 1000),
-        extra: { ...rest, type: type ?? 'usage_limit_reached' },
+        extra: { ...clientSafeFields(rest), ...(typeof rest.resets_at === 'number' ? { resets_at: Math.ceil(limit.resetsAt / 1000) } : {}), type: typeof type === 'string' ? clientSafeText(type, 100) : 'usage_limit_reached' },
       });
     }
     const retryAfter = Number(headers.get('retry-after') ?? '1');
     return new ApiError(429, 'rate_limit_error', upstreamMessage ?? 'The upstream is rate limiting this account; retry shortly.', {
-      code: typeof err?.code === 'string' ? err.code : 'rate_limit_exceeded',
+      code: upstreamCode ?? 'rate_limit_exceeded',
       headers: retryAfterHeaders(Number.isFinite(retryAfter) ? retryAfter : 1),
     });
   }
@@ -78,8 +97,8 @@ export function mapUpstreamError(status: number, text: string, headers: Headers,
   }
   if (status === 400 || status === 422) {
     return new ApiError(400, 'invalid_request_error', upstreamMessage ?? `The upstream rejected the request (HTTP ${status}).`, {
-      code: typeof err?.code === 'string' ? err.code : null,
-      param: typeof err?.param === 'string' ? err.param : null,
+      code: upstreamCode,
+      param: typeof err?.param === 'string' ? clientSafeText(err.param, 200) : null,
     });
   }
   if (status === 401 || status === 403) {
@@ -89,7 +108,7 @@ export function mapUpstreamError(status: number, text: string, headers: Headers,
   }
   if (status === 503) {
     return new ApiError(503, 'service_unavailable_error', upstreamMessage ?? 'The upstream is overloaded; retry shortly.', {
-      code: typeof err?.code === 'string' ? err.code : 'server_is_overloaded',
+      code: upstreamCode ?? 'server_is_overloaded',
       headers: retryAfterHeaders(Number(headers.get('retry-after') ?? '2') || 2),
     });
   }

@@ -6,6 +6,7 @@
 import { ApiError } from '../../openai/api-error';
 import type { AssetUpload } from '../types';
 import { cancelled, type AccountSession } from './account-call';
+import { clientSafeText } from '../client-safe';
 
 export interface UploadTiming {
   pollIntervalMs: number;
@@ -67,7 +68,7 @@ export async function uploadToFileService(session: AccountSession, file: AssetUp
       };
     }
     if (status.status !== 'retry') {
-      const reason = typeof status.error_message === 'string' ? status.error_message : `status "${String(status.status)}"`;
+      const reason = clientSafeText(typeof status.error_message === 'string' ? status.error_message : `status "${String(status.status)}"`);
       throw new ApiError(502, 'upstream_error', `The upstream file service could not process the file: ${reason}`, { code: 'upstream_upload_failed' });
     }
     if (Date.now() + timing.pollIntervalMs > deadline) {

@@ -112,6 +112,36 @@ export function toChatGptRequest(request: ResponsesRequest, keyId: string): Chat
   return { body, promptCacheKey, dropped };
 }
 
+// Control characters (CR/LF/NUL...) cannot be in a header value: fetch throws and the
+// client would see a 502 for its own mistake.
+const CONTROL_CHARS = /[\x00-\x08\x0a-\x1f\x7f]/;
+const NON_LATIN1 = /[^\x00-\xff]/;
+/** Far above any real routing value, well below what proxies accept for one header line. */
+export const MAX_HEADER_VALUE_CHARS = 8192;
+
+/**
+ * A client-sourced value ready for an upstream header: 400 naming `param` when it holds
+ * control characters; text beyond Latin-1 is sent as its UTF-8 bytes (what a client
+ * putting UTF-8 into a header sends), since fetch refuses such header strings.
+ */
+export function toHeaderValue(value: string, param: string): string {
+  if (CONTROL_CHARS.test(value)) {
+    throw badRequest(`'${param}' contains control characters (CR, LF, NUL...); it is sent upstream as an HTTP header, so use printable text.`, param, 'invalid_header_value');
+  }
+  if (value.length > MAX_HEADER_VALUE_CHARS) {
+    throw badRequest(`'${param}' is longer than ${MAX_HEADER_VALUE_CHARS} characters; it is sent upstream as an HTTP header.`, param, 'invalid_header_value');
+  }
+  return NON_LATIN1.test(value) ? Buffer.from(value, 'utf8').toString('latin1') : value;
+}
+
+/** The forwarded routing headers made header-safe; over the WebSocket they come from client_metadata. */
+export function headerSafeForward(forward: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (!forward) return forward;
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(forward)) out[name] = toHeaderValue(value, name === 'session_id' ? 'session_id' : `client_metadata.${name}`);
+  return out;
+}
+
 // Client headers that carry Codex session routing and are safe to pass upstream.
 const FORWARDED_HEADERS = ['x-codex-turn-state', 'x-codex-window-id', 'x-codex-turn-metadata', 'x-client-request-id', 'x-openai-subagent', 'x-codex-beta-features'];
 

@@ -7,9 +7,10 @@
 import { ApiError } from '../../openai/api-error';
 import type { AssetsUpstream, AssetUpload, Transcript, TranscriptionInput, UploadedAsset, UpstreamCallContext } from '../types';
 import { retryAfterHeaders } from '../chatgpt/errors';
+import { clientSafeText, errorBodyText } from '../client-safe';
 
 async function upstreamError(response: Response): Promise<ApiError> {
-  const text = await response.text();
+  const text = await errorBodyText(response);
   let err: Record<string, unknown> = {};
   try {
     const parsed = JSON.parse(text) as { error?: unknown };
@@ -17,8 +18,8 @@ async function upstreamError(response: Response): Promise<ApiError> {
   } catch {
     // Non-JSON error bodies get the generic message below.
   }
-  const message = typeof err.message === 'string' ? err.message : `The upstream failed (HTTP ${response.status}).`;
-  const code = typeof err.code === 'string' ? err.code : null;
+  const message = typeof err.message === 'string' ? clientSafeText(err.message) : `The upstream failed (HTTP ${response.status}).`;
+  const code = typeof err.code === 'string' ? clientSafeText(err.code, 100) : null;
   if (response.status === 401 || response.status === 403) {
     return new ApiError(502, 'upstream_error', `The upstream rejected this server's API key (HTTP ${response.status}); the operator should check OPENAI_API_KEY.`, { code: 'upstream_unauthorized' });
   }

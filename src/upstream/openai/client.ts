@@ -8,6 +8,7 @@ import type { ResponseItem, ResponsesRequest } from '../../openai/responses-type
 import type { CompactResult, Upstream, UpstreamCallContext, UpstreamStream } from '../types';
 import { parseResponseEvents } from '../../stream/sse-parse';
 import { retryAfterHeaders } from '../chatgpt/errors';
+import { clientSafeText, errorBodyText } from '../client-safe';
 import { fetchWithHeaderDeadline, UpstreamTimeout } from '../header-deadline';
 
 export class OpenAiUpstream implements Upstream {
@@ -49,26 +50,26 @@ export class OpenAiUpstream implements Upstream {
       throw new ApiError(502, 'upstream_error', `The upstream could not be reached: ${(error as Error).message}`, { code: 'upstream_unreachable' });
     }
     if (response.ok) return response;
-    const text = await response.text();
+    const text = await errorBodyText(response);
     let err: Record<string, unknown> | null = null;
     try {
       err = ((JSON.parse(text) as { error?: Record<string, unknown> }).error ?? null) as Record<string, unknown> | null;
     } catch {
       // Non-JSON error bodies get the generic message below.
     }
-    const message = typeof err?.message === 'string' ? err.message : `The upstream failed (HTTP ${response.status}).`;
+    const message = typeof err?.message === 'string' ? clientSafeText(err.message) : `The upstream failed (HTTP ${response.status}).`;
     if (response.status === 401 || response.status === 403) {
       throw new ApiError(502, 'upstream_error', `The upstream rejected this server's API key (HTTP ${response.status}); the operator should check OPENAI_API_KEY.`, { code: 'upstream_unauthorized' });
     }
     if (response.status === 429) {
       throw new ApiError(429, typeof err?.type === 'string' ? err.type : 'rate_limit_error', message, {
-        code: typeof err?.code === 'string' ? err.code : 'rate_limit_exceeded',
+        code: typeof err?.code === 'string' ? clientSafeText(err.code, 100) : 'rate_limit_exceeded',
         headers: retryAfterHeaders(Number(response.headers.get('retry-after') ?? '1') || 1),
       });
     }
     if (response.status < 500) {
       throw new ApiError(response.status, typeof err?.type === 'string' ? err.type : 'invalid_request_error', message, {
-        code: typeof err?.code === 'string' ? err.code : null,
+        code: typeof err?.code === 'string' ? clientSafeText(err.code, 100) : null,
         param: typeof err?.param === 'string' ? err.param : null,
       });
     }
