@@ -57,10 +57,10 @@ const JSON_ROUTES: JsonRoute[] = [
     method: 'POST',
     path: () => '/v1/responses',
     valid: { model: 'gpt-5.5', input: 'hi' },
-    fields: { model: 'string', input: 'input', stream: 'bool', tools: 'array', instructions: ['string', 'nullable'], include: 'array', parallel_tool_calls: 'bool', prompt_cache_key: 'string' },
+    fields: { model: 'string', input: 'input', stream: ['bool', 'nullable'], tools: ['array', 'nullable'], instructions: ['string', 'nullable'], include: ['array', 'nullable'], parallel_tool_calls: ['bool', 'nullable'], prompt_cache_key: ['string', 'nullable'] },
     model: true,
   },
-  { method: 'POST', path: () => '/v1/responses/compact', valid: { model: 'gpt-5.5', input: 'hi' }, fields: { model: 'string', input: 'input', tools: 'array', instructions: ['string', 'nullable'] }, model: true },
+  { method: 'POST', path: () => '/v1/responses/compact', valid: { model: 'gpt-5.5', input: 'hi' }, fields: { model: 'string', input: 'input', tools: ['array', 'nullable'], instructions: ['string', 'nullable'] }, model: true },
   {
     method: 'POST',
     path: () => '/v1/chat/completions',

@@ -47,7 +47,7 @@ describe('echoed client values are capped', () => {
 describe('Responses-shaped chat bodies', () => {
   for (const input of [0, -1, 1e308, 1.5, true, {}, { a: { b: 1 } }, [null], [1, 'x'], ['text']]) {
     test(`input ${JSON.stringify(input)} without messages is a 400 that says to use messages`, async () => {
-      const error = await expectError(await gw.call('/v1/chat/completions', { method: 'POST', key, json: { model: 'gpt-5.5', input } }), 400, 'invalid_type', 'input');
+      const error = await expectError(await gw.call('/v1/chat/completions', { method: 'POST', key, json: { model: 'gpt-5.5', input } }), 400, 'invalid_request', 'messages');
       expect(error.message).toContain("'messages'");
     });
   }
@@ -57,7 +57,7 @@ describe('Responses-shaped chat bodies', () => {
     expect(((await res.json()) as { object: string }).object).toBe('chat.completion');
   });
   test('neither messages nor input is 400 missing messages', async () => {
-    await expectError(await gw.call('/v1/chat/completions', { method: 'POST', key, json: { model: 'gpt-5.5' } }), 400, 'missing_required_parameter', 'messages');
+    await expectError(await gw.call('/v1/chat/completions', { method: 'POST', key, json: { model: 'gpt-5.5' } }), 400, 'invalid_request', 'messages');
   });
 });
 
