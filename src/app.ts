@@ -13,7 +13,8 @@ import type { ModelStore } from './store/models';
 import type { Logger } from './log';
 import { requestIdPlugin } from './http/request-id';
 import { accessLogPlugin } from './http/access-log';
-import type { KeyLimiter } from './service/limits';
+import type { KeyLimiter } from './call/admission';
+import { watchUsageWrites } from './observe/usage-writes';
 import type { Observer } from './observe/observer';
 import { errorPlugin } from './http/errors';
 import { docsPlugin } from './http/docs';
@@ -54,6 +55,7 @@ export interface AppDeps {
 }
 
 export function createApp(deps: AppDeps) {
+  watchUsageWrites(deps.usage, deps.observer);
   const auth = authPlugin(deps.keys);
   const responsesDeps = {
     upstream: deps.upstream,
@@ -75,7 +77,7 @@ export function createApp(deps: AppDeps) {
     .use(errorPlugin(deps.logger, () => app.routes))
     .use(accessLogPlugin(deps.observer))
     .use(docsPlugin)
-    .use(healthPlugin(deps.db, deps.upstreamReadiness))
+    .use(healthPlugin(deps.db, deps.usage, deps.upstreamReadiness))
     .use(modelsRoutes(auth, deps.models, deps.simulated === true))
     .use(responsesRoutes(auth, responsesDeps))
     .use(chatRoutes(auth, responsesDeps))

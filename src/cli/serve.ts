@@ -18,7 +18,7 @@ import { requestBodyLimit } from '../routes/files';
 import { listen } from '../http/server';
 import { Observer } from '../observe/observer';
 import { Metrics } from '../observe/metrics';
-import { KeyLimiter } from '../service/limits';
+import { KeyLimiter } from '../call/admission';
 import { createResponsesSocket } from '../ws/responses-socket';
 import { VERSION } from '../version';
 import { parseCommandArgs } from './args';
@@ -97,6 +97,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
   await server.stop(false);
   clearTimeout(force);
   await built.stop();
+  // The last usage rows are written behind the requests: flush them before the database closes.
+  if (!usage.close()) logger.error('usage rows could not be written at shutdown', { pending_rows: usage.health().pending, error: usage.health().lastError });
   closeDatabase(db);
   return 0;
 }

@@ -16,7 +16,7 @@ import type { authPlugin } from '../http/auth';
 import { chatRequestToResponses, isResponsesShapedBody } from '../translate/chat-request';
 import { responseToChatCompletion } from '../translate/chat-response';
 import { chatChunksFromEvents, encodeChatSse } from '../translate/chat-stream';
-import { startResponse, forwardableHeaders } from '../service/responses';
+import { startResponse, forwardableHeaders } from '../call/model-call';
 import { aggregateResponse } from '../stream/aggregate';
 import { sseStream } from '../stream/sse-response';
 import { SSE_DONE } from '../stream/sse-encode';

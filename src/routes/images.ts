@@ -28,8 +28,9 @@ import type { KeyRecord, KeyStore } from '../store/keys';
 import type { RequestTrace } from '../observe/trace';
 import type { AssetsUpstream } from '../upstream/types';
 import { FILE_PURPOSES, type FileService } from '../service/files';
-import { meteredAssetCall } from '../service/asset-calls';
-import { startResponse, forwardableHeaders } from '../service/responses';
+import { unaryCall } from '../call/unary-call';
+import { startResponse, forwardableHeaders, resolveModel } from '../call/model-call';
+import { estimateInputTokens } from '../call/admission';
 import { generateImage, helperModel, imageAnalysisRequest, imageGenerationRequest, sumUsage, type GeneratedImage } from '../service/images';
 import { aggregateResponse } from '../stream/aggregate';
 import { sseStream } from '../stream/sse-response';
@@ -90,20 +91,32 @@ export function imagesRoutes(auth: ReturnType<typeof authPlugin>, deps: ImagesRo
     });
     const images: GeneratedImage[] = [];
     const usages: (Usage | null)[] = [];
-    // One call per image, one after another: the tool makes one image per call, and
-    // parallel calls would spend the subscription's image quota in bursts.
-    for (let i = 0; i < (body.n ?? 1); i++) {
-      const run = await generateImage(deps, {
-        request: upstreamRequest,
-        key: apiKey,
-        trace,
-        route,
-        signal: request.signal,
-        forwardHeaders: forwardableHeaders(Object.fromEntries(request.headers)),
-      });
-      images.push(run.image);
-      usages.push(run.response.usage);
+    const n = body.n ?? 1;
+    resolveModel(deps.models, apiKey, model);
+    // All n calls are admitted up front (rpm, quota, concurrency): a key that may not
+    // make n images gets its 429 before the first one is generated, not after.
+    const group = deps.limiter.admit(apiKey, { calls: n, inputTokens: estimateInputTokens(upstreamRequest.input) });
+    const admission = { headers: group.headers, release: () => {} };
+    try {
+      // One call per image, one after another: the tool makes one image per call, and
+      // parallel calls would spend the subscription's image quota in bursts.
+      for (let i = 0; i < n; i++) {
+        const run = await generateImage(deps, {
+          request: upstreamRequest,
+          key: apiKey,
+          trace,
+          route,
+          signal: request.signal,
+          forwardHeaders: forwardableHeaders(Object.fromEntries(request.headers)),
+          admission,
+        });
+        images.push(run.image);
+        usages.push(run.response.usage);
+      }
+    } finally {
+      group.release();
     }
+    Object.assign(set.headers, group.headers);
     const first = images[0]!;
     const usage = sumUsage(usages);
     return {
@@ -198,7 +211,7 @@ export function imagesRoutes(auth: ReturnType<typeof authPlugin>, deps: ImagesRo
         const mime = sniffMime(bytes.subarray(0, 16));
         if (!mime) throw badRequest(`The file "${file.name}" is not a PNG, JPEG, GIF or WebP image.`, 'file', 'invalid_image_format');
         const filename = file.name || `image.${mime.split('/')[1]}`;
-        const uploaded = await meteredAssetCall(deps, { key: apiKey, route: '/v1/codex/images', model: null, trace }, () =>
+        const uploaded = await unaryCall(deps, { key: apiKey, route: '/v1/codex/images', model: null, trace }, () =>
           deps.assets.uploadFile({ bytes, filename, mime }, { signal: request.signal, keyId: apiKey.id, requestId }),
         );
         // Stored after the upstream accepted it, so a failed upload leaves nothing behind.

@@ -10,8 +10,24 @@ import { ErrorEnvelopeSchema, authErrorResponses } from '../openai/schemas';
 import { jsonParser } from '../http/json-body';
 import type { authPlugin } from '../http/auth';
 import { requestIdPlugin } from '../http/request-id';
-import { startResponse, forwardableHeaders, resolveModel, type ResponsesServiceDeps } from '../service/responses';
+import { startResponse, forwardableHeaders, resolveModel, type ResponsesServiceDeps } from '../call/model-call';
 import { sseStream } from '../stream/sse-response';
+import { unaryCall } from '../call/unary-call';
+import { estimateInputTokens } from '../call/admission';
+import type { Usage } from '../openai/responses-types';
+
+/** The upstream's usage figures on a compaction result, when it sends them. */
+function usageOfCompaction(result: Record<string, unknown>): Usage | null {
+  const usage = result.usage as Partial<Usage> | undefined;
+  if (!usage || typeof usage.input_tokens !== 'number' || typeof usage.output_tokens !== 'number') return null;
+  return {
+    input_tokens: usage.input_tokens,
+    input_tokens_details: { cached_tokens: usage.input_tokens_details?.cached_tokens ?? 0 },
+    output_tokens: usage.output_tokens,
+    output_tokens_details: { reasoning_tokens: usage.output_tokens_details?.reasoning_tokens ?? 0 },
+    total_tokens: usage.total_tokens ?? usage.input_tokens + usage.output_tokens,
+  };
+}
 import { aggregateResponse } from '../stream/aggregate';
 
 export interface ResponsesRouteDeps extends ResponsesServiceDeps {
@@ -92,14 +108,24 @@ export function responsesRoutes(auth: ReturnType<typeof authPlugin>, deps: Respo
     )
     .post(
       '/v1/responses/compact',
-      async ({ body, apiKey, request, requestId }) => {
+      async ({ body, apiKey, request, requestId, trace, set }) => {
         const model = resolveModel(deps.models, apiKey, body.model);
-        const result = await deps.upstream.compact({ ...(body as ResponsesRequest), model: model.upstreamSlug }, {
-          signal: request.signal,
-          keyId: apiKey.id,
-          requestId,
-          forwardHeaders: forwardableHeaders(Object.fromEntries(request.headers)),
-        });
+        const headers: Record<string, string> = {};
+        const { result } = await unaryCall(
+          deps,
+          { key: apiKey, route: '/v1/responses/compact', model: model.id, trace, headers, inputTokens: estimateInputTokens(body.input) + estimateInputTokens(body.instructions) },
+          async () => ({
+            result: await deps.upstream.compact({ ...(body as ResponsesRequest), model: model.upstreamSlug }, {
+              signal: request.signal,
+              keyId: apiKey.id,
+              requestId,
+              forwardHeaders: forwardableHeaders(Object.fromEntries(request.headers)),
+            }),
+            accountId: null,
+          }),
+          ({ result }) => usageOfCompaction(result),
+        );
+        Object.assign(set.headers, headers);
         return result;
       },
       {

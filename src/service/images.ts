@@ -13,7 +13,7 @@ import type { ResponseObject, ResponsesRequest, Tool, Usage } from '../openai/re
 import type { KeyRecord } from '../store/keys';
 import type { ModelStore } from '../store/models';
 import { aggregateResponse, outputText } from '../stream/aggregate';
-import { startResponse, type ResponseCall, type ResponsesServiceDeps } from './responses';
+import { startResponse, type ResponseCall, type ResponsesServiceDeps } from '../call/model-call';
 
 /** The driving model when the caller names none: cheap, and the image tool does the work. */
 export const PREFERRED_HELPER_MODEL = 'gpt-5.4-mini';

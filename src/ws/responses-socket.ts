@@ -17,7 +17,7 @@ import { authenticate } from '../http/auth';
 import { newRequestId } from '../http/request-id';
 import { newTrace } from '../observe/trace';
 import type { KeyRecord, KeyStore } from '../store/keys';
-import { startResponse, forwardableHeaders, type ResponsesServiceDeps } from '../service/responses';
+import { startResponse, forwardableHeaders, type ResponsesServiceDeps } from '../call/model-call';
 
 interface SocketState {
   key: KeyRecord;

@@ -20,7 +20,7 @@ import { listen as listenHttp } from '../../src/http/server';
 import { createResponsesSocket } from '../../src/ws/responses-socket';
 import { Observer } from '../../src/observe/observer';
 import { Metrics } from '../../src/observe/metrics';
-import { KeyLimiter } from '../../src/service/limits';
+import { KeyLimiter } from '../../src/call/admission';
 import { ChatGptAssets } from '../../src/upstream/chatgpt/assets';
 import { FileStore } from '../../src/store/files';
 import { MemoryBlobStore } from '../../src/store/blobs';

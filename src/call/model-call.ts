@@ -1,8 +1,9 @@
 /**
- * One Responses call through the upstream, shared by every route that needs one
- * (/v1/responses over HTTP and WebSocket, chat completions, image helpers):
- * model and key checks, the upstream call, the normalized event stream, and the
- * metering tap that records usage when the stream ends.
+ * The model call: the only way to a model, shared by every route that needs one
+ * (/v1/responses over HTTP and WebSocket, chat completions, image helpers; compact
+ * and the asset routes go through unary-call.ts with the same admission and meter).
+ * Resolve the model and the key's limits → admit → send → the normalized event
+ * stream → meter exactly once when it ends.
  */
 import { ApiError } from '../openai/api-error';
 import type { ResponseObject, ResponseStreamEvent, ResponsesRequest } from '../openai/responses-types';
@@ -11,14 +12,16 @@ import type { Upstream } from '../upstream/types';
 import type { ModelStore } from '../store/models';
 import type { UsageStore } from '../store/usage';
 import type { KeyRecord } from '../store/keys';
-import type { KeyLimiter } from './limits';
+import { estimateInputTokens, type Admission, type KeyLimiter } from './admission';
+import { outcomeOf, startMeter } from './meter';
 import type { Observer } from '../observe/observer';
 import { serverTiming, type RequestTrace } from '../observe/trace';
 import { normalizeEvents } from '../stream/normalize';
 import { withIdleLimit } from '../stream/idle-limit';
 
+import { resolveFileInputs, type FileInputSource } from '../service/file-inputs';
+
 const DEFAULT_UPSTREAM_IDLE_MS = 300_000;
-import { resolveFileInputs, type FileInputSource } from './file-inputs';
 
 export interface ResponsesServiceDeps {
   upstream: Upstream;
@@ -40,6 +43,8 @@ export interface ResponseCall {
   route: string;
   signal: AbortSignal;
   forwardHeaders?: Record<string, string>;
+  /** An admission taken by the caller (n image generations admitted together); the call then releases it. */
+  admission?: Admission;
 }
 
 export interface StartedResponse {
@@ -105,30 +110,13 @@ export async function startResponse(deps: ResponsesServiceDeps, call: ResponseCa
   trace.model = model.id;
   call = { ...call, request: resolveFileInputs(deps.fileInputs, call.request, call.key.id) };
   validateInputImages(call.request.input);
-  const admission = deps.limiter.admit(call.key);
+  const admission = call.admission ?? deps.limiter.admit(call.key, { inputTokens: estimateInputTokens(call.request.input) + estimateInputTokens(call.request.instructions) });
   // From here the call owns the trace: it is completed when the stream ends, not when the handler returns.
   trace.deferred = true;
   deps.observer.metrics.activeStreams.inc();
-  let finished = false;
+  const meter = startMeter(deps, { key: call.key, route: call.route, model: model.id, trace, admission, completesTrace: true });
   const finish: StartedResponse['finish'] = (final, status) => {
-    if (finished) return;
-    finished = true;
-    admission.release();
-    deps.observer.metrics.activeStreams.dec();
-    const httpStatus = status ?? (final?.status === 'failed' || !final ? 502 : 200);
-    trace.usage = final?.usage ?? null;
-    deps.usage.record({
-      keyId: call.key.id,
-      accountId: trace.accountId,
-      route: call.route,
-      model: model.id,
-      status: httpStatus,
-      usage: trace.usage,
-      latencyMs: Math.round(performance.now() - trace.start),
-      ttfbMs: trace.ttfbMs === null ? null : Math.round(trace.ttfbMs),
-      requestId: trace.requestId,
-    });
-    deps.observer.complete(trace, httpStatus);
+    meter(outcomeOf(final, status));
   };
   let upstream;
   try {
@@ -140,17 +128,26 @@ export async function startResponse(deps: ResponsesServiceDeps, call: ResponseCa
       forwardHeaders: call.forwardHeaders,
     });
   } catch (error) {
-    finish(null, error instanceof ApiError ? error.status : 502);
+    meter({ status: error instanceof ApiError ? error.status : 502, usage: null, errorCode: error instanceof ApiError ? error.code : 'upstream_error' });
+    deps.observer.metrics.activeStreams.dec();
     if (error instanceof ApiError) Object.assign(error.headers, admission.headers, error.headers);
     throw error;
   }
   trace.accountId = upstream.accountId;
   trace.ttfbMs = performance.now() - trace.start;
+  let streamEnded = false;
+  const endOnce: StartedResponse['finish'] = (final, status) => {
+    if (!streamEnded) {
+      streamEnded = true;
+      deps.observer.metrics.activeStreams.dec();
+    }
+    finish(final, status);
+  };
   return {
-    events: metered(normalizeEvents(withIdleLimit(upstream.events, deps.upstreamIdleMs ?? DEFAULT_UPSTREAM_IDLE_MS), { model: model.id, requestMeta: echoedFields(call.request) }), finish),
+    events: metered(normalizeEvents(withIdleLimit(upstream.events, deps.upstreamIdleMs ?? DEFAULT_UPSTREAM_IDLE_MS), { model: model.id, requestMeta: echoedFields(call.request) }), endOnce),
     headers: { ...upstream.headers, ...admission.headers, 'server-timing': serverTiming(trace) },
     model: model.id,
-    finish,
+    finish: endOnce,
   };
 }
 
