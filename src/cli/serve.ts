@@ -37,6 +37,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
   process.once('SIGTERM', () => signalled('SIGTERM'));
   process.once('SIGINT', () => signalled('SIGINT'));
   const db = openDataDir(config);
+  // The server never waits long for a lock another process holds (a CLI command, a backup):
+  // a wait blocks the whole event loop. Writes on the request path are written behind and
+  // retried; anything else fails after this instead of freezing every stream.
+  db.exec('PRAGMA busy_timeout = 250');
   const keys = new KeyStore(db);
   const models = new ModelStore(db);
   models.seed();
@@ -97,6 +101,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   await server.stop(false);
   clearTimeout(force);
   await built.stop();
+  keys.flushTouches();
   // The last usage rows are written behind the requests: flush them before the database closes.
   if (!usage.close()) logger.error('usage rows could not be written at shutdown', { pending_rows: usage.health().pending, error: usage.health().lastError });
   closeDatabase(db);

@@ -61,7 +61,6 @@ export interface UsageWriteListener {
 
 const FLUSH_MS = 500;
 const MAX_PENDING = 100_000;
-const BUSY_TIMEOUT_MS = 5000;
 const DAY = 86_400_000;
 
 interface PendingRow {
@@ -131,7 +130,7 @@ export class UsageStore {
     const batch = this.pending;
     this.pending = [];
     try {
-      if (!opts.wait) this.db.exec('PRAGMA busy_timeout = 0');
+      const restore = opts.wait ? null : this.noWaiting();
       try {
         const insert = this.db.query(
           `INSERT INTO usage (at, key_id, account_id, route, model, status, input_tokens, cached_tokens, output_tokens, reasoning_tokens, latency_ms, ttfb_ms, request_id)
@@ -157,7 +156,7 @@ export class UsageStore {
           }
         }).immediate();
       } finally {
-        if (!opts.wait) this.db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+        restore?.();
       }
     } catch (error) {
       this.pending = batch.concat(this.pending);
@@ -190,17 +189,24 @@ export class UsageStore {
   /** Whether a write could start now (not read-only, not locked by another process); never waits. */
   canWrite(): { ok: boolean; error: string | null } {
     try {
-      this.db.exec('PRAGMA busy_timeout = 0');
+      const restore = this.noWaiting();
       try {
         this.db.exec('BEGIN IMMEDIATE');
         this.db.exec('ROLLBACK');
       } finally {
-        this.db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+        restore();
       }
       return { ok: true, error: null };
     } catch (error) {
       return { ok: false, error: (error as Error).message };
     }
+  }
+
+  /** Turns lock waits off for this connection; returns the function that turns them back on. */
+  private noWaiting(): () => void {
+    const previous = (this.db.query('PRAGMA busy_timeout').get() as { timeout: number }).timeout;
+    this.db.exec('PRAGMA busy_timeout = 0');
+    return () => this.db.exec(`PRAGMA busy_timeout = ${previous}`);
   }
 
   health(): UsageWriteHealth {

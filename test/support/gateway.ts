@@ -50,13 +50,15 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
-export async function startGateway(opts: { accounts?: number; accessTtlSeconds?: number; env?: Record<string, string> } = {}): Promise<TestGateway> {
+export async function startGateway(opts: { accounts?: number; accessTtlSeconds?: number; env?: Record<string, string>; dbPath?: string } = {}): Promise<TestGateway> {
   const sim = createSimulator();
   const running = await sim.start({ hostname: '127.0.0.1', port: 0 });
   const config = resolveConfig({ 'data-dir': ':memory:', 'upstream-url': `${running.url}/backend-api`, 'auth-url': running.url }, { CODEXIN_KEEPALIVE_MS: '15000', ...opts.env });
   const logs: string[] = [];
   const logger: Logger = createLogger('debug', (line) => logs.push(line));
-  const db = openDatabase(':memory:');
+  const db = openDatabase(opts.dbPath ?? ':memory:');
+  // As serve does: never wait long on a lock another process holds.
+  db.exec('PRAGMA busy_timeout = 250');
   const keys = new KeyStore(db);
   const models = new ModelStore(db);
   models.seed();

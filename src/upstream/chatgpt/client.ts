@@ -186,7 +186,12 @@ export class ChatGptUpstream implements Upstream {
     const now = Date.now();
     if (last && last.usage === usage && now - last.at < 30_000) return;
     this.savedQuota.set(accountId, { usage, at: now });
-    this.deps.accounts.saveQuota(accountId, quota);
+    try {
+      this.deps.accounts.saveQuota(accountId, quota);
+    } catch {
+      // A snapshot for the operator: a database that cannot be written must not fail the call.
+      this.savedQuota.delete(accountId);
+    }
   }
 
   private post(path: string, payload: string, account: AccountRecord, ctx: UpstreamCallContext, sessionId: string, accept: string): Promise<Response> {
