@@ -33,6 +33,7 @@ import type { FileService } from './service/files';
 import type { AssetsUpstream, Upstream } from './upstream/types';
 import type { UsageStore } from './store/usage';
 import type { AccountStore } from './store/accounts';
+import type { ResponsesSocket } from './ws/responses-socket';
 
 export interface AppDeps {
   config: Config;
@@ -50,6 +51,8 @@ export interface AppDeps {
   upstreamReadiness: () => UpstreamReadiness;
   limiter: KeyLimiter;
   observer: Observer;
+  /** The Responses WebSocket transport that GET /v1/responses upgrades to (the same one listen() serves). */
+  socket?: ResponsesSocket;
   /** True when the upstream is the built-in simulator: every reply says so. */
   simulated?: boolean;
 }
@@ -67,6 +70,7 @@ export function createApp(deps: AppDeps) {
     upstreamIdleMs: deps.config.upstreamIdleMs,
     keepaliveMs: deps.config.keepaliveMs,
     maxBodyBytes: deps.config.maxBodyBytes,
+    socket: deps.socket,
   };
   const app = new Elysia({ name: 'codexin' });
   return app

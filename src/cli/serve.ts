@@ -65,7 +65,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const limiter = new KeyLimiter(usage);
   const built = await buildUpstream(config, accounts, logger, observer.metrics);
   const files = new FileService(new FileStore(db), openBlobStore(config.dataDir), config.maxFileBytes);
+  const socket = createResponsesSocket({ upstream: built.upstream, models, usage, limiter, observer, keys, fileInputs: files, upstreamIdleMs: config.upstreamIdleMs, maxFrameBytes: config.maxBodyBytes });
   const app = createApp({
+    socket,
     config,
     db,
     keys,
@@ -82,7 +84,6 @@ export async function serveCommand(argv: string[]): Promise<number> {
     simulated: built.simulated,
   });
 
-  const socket = createResponsesSocket({ upstream: built.upstream, models, usage, limiter, observer, keys, fileInputs: files, upstreamIdleMs: config.upstreamIdleMs });
   let server;
   try {
     server = listen(app, socket, { hostname: config.host, port: config.port, maxRequestBodySize: requestBodyLimit(config) });

@@ -1,13 +1,14 @@
 /**
- * Binds the app to a socket with Bun.serve. Two things happen here, before Elysia:
- * WebSocket handshakes on /v1/responses go to the Responses socket, and model
- * routes get their idle timeout lifted, because a model may think for minutes
- * before the first byte (non-stream) or between events (stream; keepalives cover
- * proxies, this covers Bun's own 120 s idle cut-off).
+ * Binds the app to a socket with Bun.serve. Every request, WebSocket handshakes
+ * included, goes through the Elysia app; the handshake's route upgrades with the
+ * server this module hands it (upgradeRequest). Model routes get their idle timeout
+ * lifted, because a model may think for minutes before the first byte (non-stream)
+ * or between events (stream; keepalives cover proxies, this covers Bun's own 120 s
+ * idle cut-off).
  */
 import type { Server } from 'bun';
 import type { App } from '../app';
-import type { ResponsesSocket } from '../ws/responses-socket';
+import type { ResponsesSocket, SocketState } from '../ws/responses-socket';
 
 const MODEL_ROUTE = /^\/v1\/(responses|chat\/completions|completions|codex\/|images\/|audio\/)/;
 
@@ -17,8 +18,19 @@ export interface ListenOptions {
   maxRequestBodySize: number;
 }
 
-export function listen(app: App, socket: ResponsesSocket, opts: ListenOptions): Server<unknown> {
-  return Bun.serve({
+const servers = new WeakMap<Request, Server<SocketState>>();
+
+/**
+ * Upgrades a WebSocket handshake that a route has authorized. False when the request
+ * is not served by a listening server (app.handle in tests) or is no handshake.
+ */
+export function upgradeRequest(request: Request, data: SocketState, headers: Record<string, string>): boolean {
+  const server = servers.get(request);
+  return server ? server.upgrade(request, { data, headers }) : false;
+}
+
+export function listen(app: App, socket: ResponsesSocket, opts: ListenOptions): Server<SocketState> {
+  return Bun.serve<SocketState>({
     hostname: opts.hostname,
     port: opts.port,
     idleTimeout: 120,
@@ -26,15 +38,11 @@ export function listen(app: App, socket: ResponsesSocket, opts: ListenOptions): 
     reusePort: false,
     development: false,
     fetch(request, server) {
-      const path = new URL(request.url).pathname;
-      if (request.method === 'GET' && path === '/v1/responses') {
-        const refused = socket.handleUpgrade(request, server as Parameters<ResponsesSocket['handleUpgrade']>[1]);
-        if (refused === undefined) return undefined;
-        if (refused) return refused;
-      }
-      if (request.method === 'POST' && MODEL_ROUTE.test(path)) server.timeout(request, 0);
+      if (request.method === 'GET') {
+        if (request.headers.get('upgrade')?.toLowerCase() === 'websocket') servers.set(request, server);
+      } else if (request.method === 'POST' && MODEL_ROUTE.test(new URL(request.url).pathname)) server.timeout(request, 0);
       return app.handle(request);
     },
     websocket: socket.websocket,
-  }) as Server<unknown>;
+  });
 }

@@ -13,6 +13,8 @@ import { requestIdPlugin } from '../http/request-id';
 import { startResponse, forwardableHeaders, resolveModel, type ResponsesServiceDeps } from '../call/model-call';
 import { sseStream } from '../stream/sse-response';
 import { unaryCall } from '../call/unary-call';
+import { upgradeRequest } from '../http/server';
+import type { ResponsesSocket } from '../ws/responses-socket';
 import { estimateInputTokens } from '../call/admission';
 import type { Usage } from '../openai/responses-types';
 
@@ -33,6 +35,8 @@ import { aggregateResponse } from '../stream/aggregate';
 export interface ResponsesRouteDeps extends ResponsesServiceDeps {
   keepaliveMs: number;
   maxBodyBytes: number;
+  /** The WebSocket transport the GET handshake upgrades to (absent: 426). */
+  socket?: ResponsesSocket;
 }
 
 export const SSE_HEADERS = {
@@ -91,18 +95,23 @@ export function responsesRoutes(auth: ReturnType<typeof authPlugin>, deps: Respo
     )
     .get(
       '/v1/responses',
-      () => {
+      ({ apiKey, request, requestId }) => {
+        if (request.headers.get('upgrade')?.toLowerCase() === 'websocket') {
+          const state = deps.socket?.stateFor(apiKey, Object.fromEntries(request.headers));
+          if (state && upgradeRequest(request, state, { 'x-request-id': requestId })) return new Response(null, { status: 101 });
+        }
         throw new ApiError(426, 'invalid_request_error', 'GET /v1/responses is the WebSocket transport: connect with "Upgrade: websocket", or POST /v1/responses for HTTP.', {
           code: 'upgrade_required',
           headers: { upgrade: 'websocket', connection: 'Upgrade' },
         });
       },
       {
-        response: { 426: ErrorEnvelopeSchema },
+        auth: 'any',
+        response: { 426: ErrorEnvelopeSchema, ...authErrorResponses },
         detail: {
           summary: 'Responses over WebSocket',
           description:
-            'Upgrade to a WebSocket (auth: bearer key in the handshake). Send `{"type":"response.create", ...request}` text frames; every Responses event comes back as one JSON text frame. `previous_response_id` continues the previous response of the same connection; errors arrive as `{"type":"error","status":...,"error":{...}}` frames.',
+            'Upgrade to a WebSocket (auth: bearer key in the handshake, checked again before every turn). Send `{"type":"response.create", ...request}` text frames, validated like POST /v1/responses bodies; every Responses event comes back as one JSON text frame. One response runs at a time and at most 4 frames may wait. `previous_response_id` continues the previous response of the same connection (a failed continuation forgets it); errors arrive as `{"type":"error","status":...,"error":{...}}` frames.',
         },
       },
     )
