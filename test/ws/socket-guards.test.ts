@@ -225,7 +225,10 @@ describe('a slow reader', () => {
     gw.sim.enqueue({ kind: 'text', text: 'x'.repeat(10_000_000), chunkSize: 4000 });
     client.pause();
     client.sendText(JSON.stringify(create({ input: 'a very long answer' })));
-    await Bun.sleep(1500);
+    // Wait until the socket buffers between us and the reader are full and frames wait in CodexIn.
+    const filling = Date.now() + 15_000;
+    while (gw.socket.buffered() === 0 && Date.now() < filling) await Bun.sleep(50);
+    await Bun.sleep(500);
     gw.usage.flush();
     const rows = () => (gw.db.query('SELECT count(*) AS n FROM usage WHERE key_id = $id').get({ id: keyId('ws-slow') }) as { n: number }).n;
     // Not finished: the turn is waiting for the reader, and what waits for it is bounded.
