@@ -6,7 +6,7 @@
  * stream → meter exactly once when it ends.
  */
 import { ApiError } from '../openai/api-error';
-import type { ResponseObject, ResponseStreamEvent, ResponsesRequest } from '../openai/responses-types';
+import type { ResponseObject, ResponsesRequest } from '../openai/responses-types';
 import { validateInputImages } from '../openai/image-input';
 import type { Upstream } from '../upstream/types';
 import type { ModelStore } from '../store/models';
@@ -16,8 +16,9 @@ import { estimateInputTokens, type Admission, type KeyLimiter } from './admissio
 import { outcomeOf, startMeter } from './meter';
 import type { Observer } from '../observe/observer';
 import { serverTiming, type RequestTrace } from '../observe/trace';
-import { normalizeEvents } from '../stream/normalize';
-import { withIdleLimit } from '../stream/idle-limit';
+import { startPump, type Pump, type PumpSource } from './pump';
+import type { Sink } from '../sinks/sink';
+import { aggregateSink } from '../sinks/aggregate';
 
 import { resolveFileInputs, type FileInputSource } from '../service/file-inputs';
 
@@ -48,15 +49,17 @@ export interface ResponseCall {
 }
 
 export interface StartedResponse {
-  /**
-   * Normalized events: a clean stream every SDK accepts. Metered: usage is recorded
-   * when the terminal event passes, or when the consumer stops early.
-   */
-  events: AsyncGenerator<ResponseStreamEvent, void, undefined>;
   headers: Record<string, string>;
   model: string;
-  /** Records the outcome of a call whose events were not consumed to the end (e.g. failed aggregation). Idempotent. */
-  finish(final: ResponseObject | null, status?: number): void;
+  /**
+   * Runs the stream into a sink through one pump; metered when it ends, however it
+   * ends. Called at most once.
+   */
+  pipe(sink: Sink, opts?: { keepaliveMs?: number }): Pump;
+  /** The whole response into one Response object (stream: false); rejects with the ApiError of a failed one. */
+  aggregate(): Promise<ResponseObject>;
+  /** The client left before the stream was piped anywhere: cancel the upstream and meter it. */
+  abandon(): void;
 }
 
 /** Request fields a Response echoes back, as the OpenAI API does. */
@@ -66,24 +69,6 @@ function echoedFields(request: ResponsesRequest): Partial<ResponseObject> {
     if (request[name] !== undefined) meta[name] = request[name];
   }
   return meta as Partial<ResponseObject>;
-}
-
-const TERMINAL = new Set(['response.completed', 'response.incomplete', 'response.failed']);
-
-async function* metered(events: AsyncGenerator<ResponseStreamEvent, void, undefined>, finish: StartedResponse['finish']): AsyncGenerator<ResponseStreamEvent, void, undefined> {
-  let final: ResponseObject | null = null;
-  try {
-    for await (const event of events) {
-      if (TERMINAL.has(event.type)) {
-        final = event.response ?? null;
-        finish(final);
-      }
-      yield event;
-    }
-  } finally {
-    // Early stop (client went away) or a stream with no terminal event.
-    finish(final, final ? undefined : 499);
-  }
 }
 
 /** Resolves the requested model against the catalog and the key's allow-list. */
@@ -115,9 +100,7 @@ export async function startResponse(deps: ResponsesServiceDeps, call: ResponseCa
   trace.deferred = true;
   deps.observer.metrics.activeStreams.inc();
   const meter = startMeter(deps, { key: call.key, route: call.route, model: model.id, trace, admission, completesTrace: true });
-  const finish: StartedResponse['finish'] = (final, status) => {
-    meter(outcomeOf(final, status));
-  };
+  const finish = (final: ResponseObject | null, status?: number): void => meter(outcomeOf(final, status));
   let upstream;
   try {
     const upstreamRequest: ResponsesRequest = { ...call.request, model: model.upstreamSlug };
@@ -135,19 +118,40 @@ export async function startResponse(deps: ResponsesServiceDeps, call: ResponseCa
   }
   trace.accountId = upstream.accountId;
   trace.ttfbMs = performance.now() - trace.start;
-  let streamEnded = false;
-  const endOnce: StartedResponse['finish'] = (final, status) => {
-    if (!streamEnded) {
-      streamEnded = true;
-      deps.observer.metrics.activeStreams.dec();
-    }
+  const source: PumpSource = upstream.body ? { body: upstream.body } : { events: upstream.events ?? (async function* () {})() };
+  let piped = false;
+  const end = (final: ResponseObject | null, status?: number): void => {
+    deps.observer.metrics.activeStreams.dec();
     finish(final, status);
   };
+  const pipe: StartedResponse['pipe'] = (sink, opts = {}) => {
+    if (piped) throw new Error('a model call is piped once');
+    piped = true;
+    const pump = startPump(source, sink, {
+      model: model.id,
+      requestMeta: echoedFields(call.request),
+      idleMs: deps.upstreamIdleMs ?? DEFAULT_UPSTREAM_IDLE_MS,
+      keepaliveMs: opts.keepaliveMs ?? 0,
+    });
+    void pump.done.then(({ final, cancelled }) => end(final, final ? undefined : cancelled ? 499 : undefined));
+    return pump;
+  };
   return {
-    events: metered(normalizeEvents(withIdleLimit(upstream.events, deps.upstreamIdleMs ?? DEFAULT_UPSTREAM_IDLE_MS), { model: model.id, requestMeta: echoedFields(call.request) }), endOnce),
     headers: { ...upstream.headers, ...admission.headers, 'server-timing': serverTiming(trace) },
     model: model.id,
-    finish: endOnce,
+    pipe,
+    async aggregate() {
+      const sink = aggregateSink();
+      await pipe(sink).done;
+      return sink.aggregator.result();
+    },
+    abandon() {
+      if (piped) return;
+      piped = true;
+      void upstream.body?.cancel().catch(() => {});
+      void Promise.resolve(upstream.events?.[Symbol.asyncIterator]().return?.()).catch(() => {});
+      end(null, 499);
+    },
   };
 }
 

@@ -32,9 +32,8 @@ import { unaryCall } from '../call/unary-call';
 import { startResponse, forwardableHeaders, resolveModel } from '../call/model-call';
 import { estimateInputTokens } from '../call/admission';
 import { generateImage, helperModel, imageAnalysisRequest, imageGenerationRequest, sumUsage, type GeneratedImage } from '../service/images';
-import { aggregateResponse } from '../stream/aggregate';
-import { sseStream } from '../stream/sse-response';
-import { analysisEvents, encodeAnalysisSse } from '../translate/image-analysis-stream';
+import { sseBody } from '../sinks/sse-body';
+import { analysisSseFormat } from '../sinks/analysis-sse';
 import { MULTIPART_OVERHEAD_BYTES } from './files';
 import { SSE_HEADERS, type ResponsesRouteDeps } from './responses';
 
@@ -157,18 +156,12 @@ export function imagesRoutes(auth: ReturnType<typeof authPlugin>, deps: ImagesRo
           forwardHeaders: forwardableHeaders(Object.fromEntries(request.headers)),
         });
         if (body.stream === true) {
-          const stream = sseStream(analysisEvents(started.events, started.model), { keepaliveMs: deps.keepaliveMs, encode: encodeAnalysisSse });
+          const stream = sseBody(analysisSseFormat(started.model), started, deps.keepaliveMs);
           return new Response(stream, { headers: { ...SSE_HEADERS, ...started.headers, 'x-request-id': requestId } });
         }
-        try {
-          const response = await aggregateResponse(started.events);
-          started.finish(response);
-          const reply = { id: response.id, model: started.model, text: response.output_text ?? '', usage: response.usage };
-          return new Response(JSON.stringify(reply), { headers: { 'content-type': 'application/json', ...started.headers, 'x-request-id': requestId } });
-        } catch (error) {
-          started.finish(null, error instanceof ApiError ? error.status : 502);
-          throw error;
-        }
+        const response = await started.aggregate();
+        const reply = { id: response.id, model: started.model, text: response.output_text ?? '', usage: response.usage };
+        return new Response(JSON.stringify(reply), { headers: { 'content-type': 'application/json', ...started.headers, 'x-request-id': requestId } });
       },
       {
         auth: 'any',

@@ -11,7 +11,8 @@ import { jsonParser } from '../http/json-body';
 import type { authPlugin } from '../http/auth';
 import { requestIdPlugin } from '../http/request-id';
 import { startResponse, forwardableHeaders, resolveModel, type ResponsesServiceDeps } from '../call/model-call';
-import { sseStream } from '../stream/sse-response';
+import { sseBody } from '../sinks/sse-body';
+import { responsesSseFormat } from '../sinks/responses-sse';
 import { unaryCall } from '../call/unary-call';
 import { upgradeRequest } from '../http/server';
 import type { ResponsesSocket } from '../ws/responses-socket';
@@ -30,7 +31,6 @@ function usageOfCompaction(result: Record<string, unknown>): Usage | null {
     total_tokens: usage.total_tokens ?? usage.input_tokens + usage.output_tokens,
   };
 }
-import { aggregateResponse } from '../stream/aggregate';
 
 export interface ResponsesRouteDeps extends ResponsesServiceDeps {
   keepaliveMs: number;
@@ -73,10 +73,10 @@ export function responsesRoutes(auth: ReturnType<typeof authPlugin>, deps: Respo
           forwardHeaders: forwardableHeaders(Object.fromEntries(request.headers)),
         });
         if (body.stream === true) {
-          const stream = sseStream(started.events, { keepaliveMs: deps.keepaliveMs });
+          const stream = sseBody(responsesSseFormat(), started, deps.keepaliveMs);
           return new Response(stream, { headers: { ...SSE_HEADERS, ...started.headers, 'x-request-id': requestId } });
         }
-        const response = await aggregateResponse(started.events);
+        const response = await started.aggregate();
         return new Response(JSON.stringify(response), {
           headers: { 'content-type': 'application/json', ...started.headers, 'x-request-id': requestId },
         });

@@ -14,7 +14,7 @@
  * every socket it holds, within a second). One turn runs at a time and at most
  * MAX_QUEUED wait behind it; a frame over that gets an error frame. When the client
  * leaves, queued frames are dropped and the running turn is cancelled. A slow reader
- * pauses the upstream (the turn waits for `drain`) instead of growing a buffer.
+ * pauses the upstream (sinks/ws-frames.ts waits for `drain`) instead of growing a buffer.
  */
 import type { ServerWebSocket, WebSocketHandler } from 'bun';
 import { ValidationError } from 'elysia';
@@ -27,11 +27,12 @@ import { newRequestId } from '../http/request-id';
 import { newTrace } from '../observe/trace';
 import type { KeyRecord, KeyStore } from '../store/keys';
 import { startResponse, forwardableHeaders, type ResponsesServiceDeps } from '../call/model-call';
+import type { Pump } from '../call/pump';
+import { wsFrameSink } from '../sinks/ws-frames';
 
 /** Frames that may wait behind the running turn. */
 export const MAX_QUEUED = 4;
-/** Bytes buffered for a slow reader before the turn stops pulling from the upstream. */
-export const HIGH_WATER_BYTES = 1 << 20;
+export { HIGH_WATER_BYTES } from '../sinks/ws-frames';
 /** How often open sockets re-check their keys for changes made by another process. */
 const KEY_RECHECK_MS = 1000;
 
@@ -43,7 +44,10 @@ export interface SocketState {
   lastResponseId: string | null;
   queue: string[];
   running: boolean;
-  inflight: AbortController | null;
+  /** Cancels the running turn's upstream request before its stream starts. */
+  aborting: AbortController | null;
+  /** The running turn's pump, once its stream started. */
+  inflight: Pump | null;
   closed: boolean;
   /** Resolves the turn waiting for the client to read what was sent. */
   drained: (() => void) | null;
@@ -162,12 +166,6 @@ export function createResponsesSocket(deps: ResponsesServiceDeps & { keys: KeySt
     }
   }
 
-  /** Waits until the client has read enough of what was sent (or left). */
-  function backpressure(ws: ServerWebSocket<SocketState>): Promise<void> | null {
-    if (ws.data.closed || ws.getBufferedAmount() < HIGH_WATER_BYTES) return null;
-    return new Promise((resolve) => (ws.data.drained = resolve));
-  }
-
   async function turn(ws: ServerWebSocket<SocketState>, raw: string): Promise<void> {
     const state = ws.data;
     const trace = newTrace(newRequestId(), 'WS', '/v1/responses');
@@ -204,8 +202,7 @@ export function createResponsesSocket(deps: ResponsesServiceDeps & { keys: KeySt
         return;
       }
       const controller = new AbortController();
-      state.inflight = controller;
-      let final: ResponseObject | null = null;
+      state.aborting = controller;
       const started = await startResponse(deps, {
         request: { ...request, input },
         key: state.key,
@@ -214,13 +211,10 @@ export function createResponsesSocket(deps: ResponsesServiceDeps & { keys: KeySt
         signal: controller.signal,
         forwardHeaders: turnHeaders(state.forwardHeaders, request.client_metadata),
       });
-      for await (const event of started.events) {
-        if (state.closed) break;
-        send(ws, event);
-        if (event.type === 'response.completed' || event.type === 'response.incomplete' || event.type === 'response.failed') final = event.response ?? null;
-        const wait = backpressure(ws);
-        if (wait) await wait;
-      }
+      const pump = started.pipe(wsFrameSink({ socket: ws as ServerWebSocket<unknown>, closed: () => state.closed, drained: () => new Promise((resolve) => (state.drained = resolve)) }));
+      state.inflight = pump;
+      if (state.closed) pump.cancel();
+      const final = (await pump.done).final;
       if (final && final.status !== 'failed') {
         state.history = [...input, ...final.output];
         state.lastResponseId = final.id;
@@ -241,6 +235,7 @@ export function createResponsesSocket(deps: ResponsesServiceDeps & { keys: KeySt
       if (!(error instanceof ApiError)) deps.observer.logger.error('websocket request failed', { request_id: trace.requestId, error: (error as Error).message });
     } finally {
       state.inflight = null;
+      state.aborting = null;
     }
   }
 
@@ -256,7 +251,7 @@ export function createResponsesSocket(deps: ResponsesServiceDeps & { keys: KeySt
 
   return {
     stateFor(key, headers) {
-      return { key, forwardHeaders: forwardableHeaders(headers), history: null, lastResponseId: null, queue: [], running: false, inflight: null, closed: false, drained: null };
+      return { key, forwardHeaders: forwardableHeaders(headers), history: null, lastResponseId: null, queue: [], running: false, aborting: null, inflight: null, closed: false, drained: null };
     },
     buffered() {
       let n = 0;
@@ -297,7 +292,8 @@ export function createResponsesSocket(deps: ResponsesServiceDeps & { keys: KeySt
         state.closed = true;
         // Nothing queued reaches the upstream once the client has gone.
         state.queue.length = 0;
-        state.inflight?.abort();
+        state.aborting?.abort();
+        state.inflight?.cancel();
         state.drained?.();
         untrack(ws);
       },

@@ -14,7 +14,6 @@ import type { TokenManager } from './token-manager';
 import { RefreshError } from './oauth';
 import { chatGptHeaders, toChatGptRequest, CODEX_CLIENT_VERSION } from './request';
 import { mapUpstreamError, retryAfterHeaders, usageLimitOf } from './errors';
-import { parseResponseEvents } from '../../stream/sse-parse';
 import { fetchWithHeaderDeadline, UpstreamTimeout } from '../header-deadline';
 
 const DEFAULT_HEADER_TIMEOUT_MS = 120_000;
@@ -68,7 +67,7 @@ export class ChatGptUpstream implements Upstream {
       const v = response.headers.get(name);
       if (v) headers[name] = v;
     }
-    return { events: parseResponseEvents(response.body), headers, accountId: account.id };
+    return { body: response.body, headers, accountId: account.id };
   }
 
   async compact(request: ResponsesRequest, ctx: UpstreamCallContext): Promise<{ output: ResponseItem[]; [key: string]: unknown }> {
