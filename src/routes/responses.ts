@@ -95,10 +95,14 @@ export function responsesRoutes(auth: ReturnType<typeof authPlugin>, deps: Respo
     )
     .get(
       '/v1/responses',
-      ({ apiKey, request, requestId }) => {
+      ({ apiKey, request, requestId, trace }) => {
         if (request.headers.get('upgrade')?.toLowerCase() === 'websocket') {
           const state = deps.socket?.stateFor(apiKey, Object.fromEntries(request.headers));
-          if (state && upgradeRequest(request, state, { 'x-request-id': requestId })) return new Response(null, { status: 101 });
+          if (state && upgradeRequest(request, state, { 'x-request-id': requestId })) {
+            // Each turn on the socket gets its own log line ('ws /v1/responses'); the handshake none.
+            trace.deferred = true;
+            return new Response(null, { status: 101 });
+          }
         }
         throw new ApiError(426, 'invalid_request_error', 'GET /v1/responses is the WebSocket transport: connect with "Upgrade: websocket", or POST /v1/responses for HTTP.', {
           code: 'upgrade_required',
