@@ -1,8 +1,8 @@
 /**
  * An SSE response body fed by a pump. Bun's `type: "direct"` stream: the pump's
  * sink writes strings straight into the response (no chunk objects, no queue), and
- * flushes once per upstream chunk; a flush that waits (slow client) is the sink's
- * backpressure, so the pump stops reading the upstream. The client going away
+ * flushes once per upstream chunk; a write or flush that returns a promise (slow
+ * client) is the sink's backpressure, so the pump stops reading the upstream. The client going away
  * cancels the body, which cancels the pump, which cancels the upstream read.
  */
 import type { ResponseStreamEvent } from '../openai/responses-types';
@@ -38,21 +38,29 @@ export function sseBody(format: SseFormat, call: PipedCall, keepaliveMs: number)
   const source = {
     type: 'direct' as const,
     async pull(controller: DirectController) {
+      // Bun's direct write() returns a promise while the client is behind: that is the backpressure.
+      let behind: Promise<unknown> | null = null;
+      const write = (text: string): void => {
+        const written = controller.write(text);
+        if (written instanceof Promise) behind = written;
+      };
       const sink: Sink = {
         event(event) {
           const text = format.event(event);
-          if (text && !gone) void controller.write(text);
+          if (text && !gone) write(text);
         },
         keepalive() {
           if (gone) return;
-          void controller.write(SSE_KEEPALIVE);
+          write(SSE_KEEPALIVE);
           void controller.flush();
         },
         end() {},
         backpressure() {
           if (gone) return null;
           const flushed = controller.flush();
-          return flushed instanceof Promise ? flushed : null;
+          const wait = flushed instanceof Promise ? (behind ? Promise.all([behind, flushed]) : flushed) : behind;
+          behind = null;
+          return wait;
         },
       };
       pump = call.pipe(sink, { keepaliveMs });
