@@ -13,7 +13,8 @@ import type { ModelStore } from './store/models';
 import type { Logger } from './log';
 import { requestIdPlugin } from './http/request-id';
 import { accessLogPlugin } from './http/access-log';
-import type { KeyLimiter } from './service/limits';
+import type { KeyLimiter } from './call/admission';
+import { watchUsageWrites } from './observe/usage-writes';
 import type { Observer } from './observe/observer';
 import { errorPlugin } from './http/errors';
 import { docsPlugin } from './http/docs';
@@ -36,6 +37,7 @@ import type { FileService } from './service/files';
 import type { AssetsUpstream, Upstream } from './upstream/types';
 import type { UsageStore } from './store/usage';
 import type { AccountStore } from './store/accounts';
+import type { ResponsesSocket } from './ws/responses-socket';
 
 export interface AppDeps {
   config: Config;
@@ -53,6 +55,8 @@ export interface AppDeps {
   upstreamReadiness: () => UpstreamReadiness;
   limiter: KeyLimiter;
   observer: Observer;
+  /** The Responses WebSocket transport that GET /v1/responses upgrades to (the same one listen() serves). */
+  socket?: ResponsesSocket;
   /** True when the upstream is the built-in simulator: every reply says so. */
   simulated?: boolean;
   /** Where device logins go (the simulator's auth server with `--upstream mock`); default config.authUrl. */
@@ -60,6 +64,7 @@ export interface AppDeps {
 }
 
 export function createApp(deps: AppDeps) {
+  watchUsageWrites(deps.usage, deps.observer);
   const auth = authPlugin(deps.keys);
   const responsesDeps = {
     upstream: deps.upstream,
@@ -71,6 +76,7 @@ export function createApp(deps: AppDeps) {
     upstreamIdleMs: deps.config.upstreamIdleMs,
     keepaliveMs: deps.config.keepaliveMs,
     maxBodyBytes: deps.config.maxBodyBytes,
+    socket: deps.socket,
   };
   const app = new Elysia({ name: 'codexin' });
   return app
@@ -82,7 +88,7 @@ export function createApp(deps: AppDeps) {
     .use(accessLogPlugin(deps.observer))
     .use(docsPlugin)
     .use(uiRoutes)
-    .use(healthPlugin(deps.db, deps.upstreamReadiness))
+    .use(healthPlugin(deps.db, deps.usage, deps.upstreamReadiness))
     .use(modelsRoutes(auth, deps.models, deps.simulated === true))
     .use(responsesRoutes(auth, responsesDeps))
     .use(chatRoutes(auth, responsesDeps))

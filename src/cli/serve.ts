@@ -18,7 +18,7 @@ import { requestBodyLimit } from '../routes/files';
 import { listen } from '../http/server';
 import { Observer } from '../observe/observer';
 import { Metrics } from '../observe/metrics';
-import { KeyLimiter } from '../service/limits';
+import { KeyLimiter } from '../call/admission';
 import { createResponsesSocket } from '../ws/responses-socket';
 import { VERSION } from '../version';
 import { parseCommandArgs } from './args';
@@ -39,6 +39,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
   process.once('SIGTERM', () => signalled('SIGTERM'));
   process.once('SIGINT', () => signalled('SIGINT'));
   const { db, lock } = openServeDataDir(config, (message) => logger.warn(message));
+  // The server never waits long for a lock another process holds (a CLI command, a backup):
+  // a wait blocks the whole event loop. Writes on the request path are written behind and
+  // retried; anything else fails after this instead of freezing every stream.
+  db.exec('PRAGMA busy_timeout = 250');
   // A wrong or missing secret key stops the server before it writes anything.
   const accounts = new AccountStore(db);
   try {
@@ -79,7 +83,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const limiter = new KeyLimiter(usage);
   const built = await buildUpstream(config, accounts, logger, observer.metrics);
   const files = new FileService(new FileStore(db), openBlobStore(config.dataDir), config.maxFileBytes);
+  const socket = createResponsesSocket({ upstream: built.upstream, models, usage, limiter, observer, keys, fileInputs: files, upstreamIdleMs: config.upstreamIdleMs, maxFrameBytes: config.maxBodyBytes });
   const app = createApp({
+    socket,
     config,
     db,
     keys,
@@ -97,7 +103,6 @@ export async function serveCommand(argv: string[]): Promise<number> {
     authUrl: built.authUrl,
   });
 
-  const socket = createResponsesSocket({ upstream: built.upstream, models, usage, limiter, observer, keys, fileInputs: files, upstreamIdleMs: config.upstreamIdleMs });
   let server;
   try {
     server = listen(app, socket, { hostname: config.host, port: config.port, maxRequestBodySize: requestBodyLimit(config) });
@@ -119,6 +124,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
   clearTimeout(force);
   await built.stop();
   clearInterval(syncAccounts);
+  keys.flushTouches();
+  // The last usage rows are written behind the requests: flush them before the database closes.
+  if (!usage.close()) logger.error('usage rows could not be written at shutdown', { pending_rows: usage.health().pending, error: usage.health().lastError });
   closeDatabase(db);
   lock?.release();
   return 0;

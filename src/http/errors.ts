@@ -42,7 +42,7 @@ function mostSpecific(error: SchemaError): SchemaError {
 }
 
 /** Turns a TypeBox validation failure into a message naming the offending field. */
-function describeValidation(error: ValidationError): ApiError {
+export function describeValidation(error: ValidationError): ApiError {
   const first = error.all?.[0] as SchemaError | undefined;
   const specific = first ? mostSpecific(first) : undefined;
   const rawPath = specific?.path ?? first?.path;

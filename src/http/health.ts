@@ -1,9 +1,12 @@
 /**
  * /healthz answers while the process runs; /readyz answers 200 only when the
- * database works and the upstream has at least one usable account.
+ * database can be read and written (no other process holds it locked, it is not
+ * read-only, and the last usage batch went in: a full disk shows there) and the
+ * upstream has at least one usable account.
  */
 import { Elysia, t } from 'elysia';
 import type { Db } from '../store/db';
+import type { UsageStore } from '../store/usage';
 
 export interface UpstreamReadiness {
   ready: boolean;
@@ -17,10 +20,12 @@ const AccountCounts = t.Object({ total: t.Number(), active: t.Number(), needs_lo
 const ReadinessSchema = t.Object({
   status: t.UnionEnum(['ready', 'not_ready']),
   database: t.Boolean(),
+  database_error: t.Optional(t.String({ description: 'Why the database cannot be used, when it cannot' })),
+  usage_pending_rows: t.Number({ description: 'Usage rows waiting to be written' }),
   upstream: t.Object({ ready: t.Boolean(), kind: t.String(), accounts: AccountCounts, message: t.Optional(t.String()) }),
 });
 
-export function healthPlugin(db: Db, upstreamReadiness: () => UpstreamReadiness) {
+export function healthPlugin(db: Db, usage: UsageStore, upstreamReadiness: () => UpstreamReadiness) {
   return new Elysia({ name: 'codexin.health', detail: { tags: ['Health'] } })
     .get('/healthz', () => ({ status: 'ok' as const }), {
       response: { 200: t.Object({ status: t.Literal('ok') }) },
@@ -29,19 +34,28 @@ export function healthPlugin(db: Db, upstreamReadiness: () => UpstreamReadiness)
     .get(
       '/readyz',
       ({ status }) => {
-        let database = true;
+        let error: string | null = null;
         try {
           db.query('SELECT 1').get();
-        } catch {
-          database = false;
+        } catch (e) {
+          error = (e as Error).message;
         }
+        const writes = usage.health();
+        error ??= writes.writable ? usage.canWrite().error : `usage writes failing: ${writes.lastError}`;
+        const database = error === null;
         const upstream = upstreamReadiness();
         const ready = database && upstream.ready;
-        return status(ready ? 200 : 503, { status: ready ? ('ready' as const) : ('not_ready' as const), database, upstream });
+        return status(ready ? 200 : 503, {
+          status: ready ? ('ready' as const) : ('not_ready' as const),
+          database,
+          ...(error ? { database_error: error } : {}),
+          usage_pending_rows: writes.pending,
+          upstream,
+        });
       },
       {
         response: { 200: ReadinessSchema, 503: ReadinessSchema },
-        detail: { summary: 'Readiness: database open and an upstream account usable' },
+        detail: { summary: 'Readiness: database readable and writable, and an upstream account usable' },
       },
     );
 }

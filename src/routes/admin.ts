@@ -13,7 +13,7 @@ import { accountView, type AccountStore } from '../store/accounts';
 import type { UsageStore } from '../store/usage';
 import type { ModelRecord, ModelStore } from '../store/models';
 import type { Upstream } from '../upstream/types';
-import type { KeyLimiter } from '../service/limits';
+import type { KeyLimiter } from '../call/admission';
 
 const nullable = <T extends Parameters<typeof t.Union>[0][number]>(schema: T) => t.Union([schema, t.Null()]);
 

@@ -14,7 +14,7 @@ import type { KeyStore } from '../store/keys';
 import type { AssetsUpstream } from '../upstream/types';
 import { detectMime } from '../service/files';
 import { wavDurationSeconds } from '../service/wav';
-import { meteredAssetCall, type AssetCallDeps } from '../service/asset-calls';
+import { unaryCall, type UnaryCallDeps } from '../call/unary-call';
 import { formatTranscript, TRANSCRIPT_FORMATS, type TranscriptFormat } from '../translate/transcript';
 import { MULTIPART_OVERHEAD_BYTES } from './files';
 
@@ -25,7 +25,7 @@ export const DEFAULT_TRANSCRIPTION_MODEL = 'gpt-4o-transcribe';
 // The containers OpenAI's transcription API accepts, by extension.
 const AUDIO_EXTENSIONS = new Set(['flac', 'mp3', 'mp4', 'mpeg', 'mpga', 'm4a', 'ogg', 'oga', 'opus', 'wav', 'webm']);
 
-export interface AudioRouteDeps extends AssetCallDeps {
+export interface AudioRouteDeps extends UnaryCallDeps {
   assets: AssetsUpstream;
   keys: KeyStore;
 }
@@ -111,7 +111,7 @@ export function audioRoutes(auth: ReturnType<typeof authPlugin>, deps: AudioRout
         }
         const model = textField(body, 'model') || DEFAULT_TRANSCRIPTION_MODEL;
         const language = textField(body, 'language') || undefined;
-        const transcript = await meteredAssetCall(deps, { key: apiKey, route: '/v1/audio/transcriptions', model, trace }, () =>
+        const transcript = await unaryCall(deps, { key: apiKey, route: '/v1/audio/transcriptions', model, trace }, () =>
           deps.assets.transcribe(
             { bytes, filename, mime, model, language, prompt: textField(body, 'prompt') || undefined },
             { signal: request.signal, keyId: apiKey.id, requestId },

@@ -15,11 +15,9 @@ import { requestIdPlugin } from '../http/request-id';
 import type { authPlugin } from '../http/auth';
 import { chatRequestToResponses, isResponsesShapedBody, responsesShapedRequest } from '../translate/chat-request';
 import { responseToChatCompletion } from '../translate/chat-response';
-import { chatChunksFromEvents, encodeChatSse } from '../translate/chat-stream';
-import { startResponse, forwardableHeaders } from '../service/responses';
-import { aggregateResponse } from '../stream/aggregate';
-import { sseStream } from '../stream/sse-response';
-import { SSE_DONE } from '../stream/sse-encode';
+import { startResponse, forwardableHeaders } from '../call/model-call';
+import { sseBody } from '../sinks/sse-body';
+import { chatSseFormat } from '../sinks/chat-sse';
 import { SSE_HEADERS, type ResponsesRouteDeps } from './responses';
 
 function toResponsesRequest(body: Record<string, unknown>): { request: ResponsesRequest; ignoredParams: string[]; legacyFunctions: boolean } {
@@ -53,12 +51,11 @@ export function chatRoutes(auth: ReturnType<typeof authPlugin>, deps: ResponsesR
         if (ignored.length) headers['x-codexin-ignored-params'] = ignored.join(', ');
         if (raw.stream === true) {
           const includeUsage = (raw.stream_options as { include_usage?: boolean } | null | undefined)?.include_usage === true;
-          const chunks = chatChunksFromEvents(started.events, { model: started.model, includeUsage, legacyFunctions });
-          return new Response(sseStream(chunks, { keepaliveMs: deps.keepaliveMs, encode: encodeChatSse, trailer: SSE_DONE }), {
+          return new Response(sseBody(chatSseFormat({ model: started.model, includeUsage, legacyFunctions }), started, deps.keepaliveMs), {
             headers: { ...SSE_HEADERS, ...headers },
           });
         }
-        const response = await aggregateResponse(started.events);
+        const response = await started.aggregate();
         return new Response(JSON.stringify(responseToChatCompletion(response, { model: started.model, legacyFunctions })), {
           headers: { 'content-type': 'application/json', ...headers },
         });

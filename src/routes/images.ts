@@ -28,12 +28,12 @@ import type { KeyRecord, KeyStore } from '../store/keys';
 import type { RequestTrace } from '../observe/trace';
 import type { AssetsUpstream } from '../upstream/types';
 import { FILE_PURPOSES, type FileService } from '../service/files';
-import { meteredAssetCall } from '../service/asset-calls';
-import { startResponse, forwardableHeaders } from '../service/responses';
+import { unaryCall } from '../call/unary-call';
+import { startResponse, forwardableHeaders, resolveModel } from '../call/model-call';
+import { estimateInputTokens } from '../call/admission';
 import { generateImage, helperModel, imageAnalysisRequest, imageGenerationRequest, sumUsage, type GeneratedImage } from '../service/images';
-import { aggregateResponse } from '../stream/aggregate';
-import { sseStream } from '../stream/sse-response';
-import { analysisEvents, encodeAnalysisSse } from '../translate/image-analysis-stream';
+import { sseBody } from '../sinks/sse-body';
+import { analysisSseFormat } from '../sinks/analysis-sse';
 import { MULTIPART_OVERHEAD_BYTES } from './files';
 import { SSE_HEADERS, type ResponsesRouteDeps } from './responses';
 
@@ -91,20 +91,32 @@ export function imagesRoutes(auth: ReturnType<typeof authPlugin>, deps: ImagesRo
     });
     const images: GeneratedImage[] = [];
     const usages: (Usage | null)[] = [];
-    // One call per image, one after another: the tool makes one image per call, and
-    // parallel calls would spend the subscription's image quota in bursts.
-    for (let i = 0; i < (body.n ?? 1); i++) {
-      const run = await generateImage(deps, {
-        request: upstreamRequest,
-        key: apiKey,
-        trace,
-        route,
-        signal: request.signal,
-        forwardHeaders: forwardableHeaders(Object.fromEntries(request.headers)),
-      });
-      images.push(run.image);
-      usages.push(run.response.usage);
+    const n = body.n ?? 1;
+    resolveModel(deps.models, apiKey, model);
+    // All n calls are admitted up front (rpm, quota, concurrency): a key that may not
+    // make n images gets its 429 before the first one is generated, not after.
+    const group = deps.limiter.admit(apiKey, { calls: n, inputTokens: estimateInputTokens(upstreamRequest.input) });
+    const admission = { headers: group.headers, release: () => {} };
+    try {
+      // One call per image, one after another: the tool makes one image per call, and
+      // parallel calls would spend the subscription's image quota in bursts.
+      for (let i = 0; i < n; i++) {
+        const run = await generateImage(deps, {
+          request: upstreamRequest,
+          key: apiKey,
+          trace,
+          route,
+          signal: request.signal,
+          forwardHeaders: forwardableHeaders(Object.fromEntries(request.headers)),
+          admission,
+        });
+        images.push(run.image);
+        usages.push(run.response.usage);
+      }
+    } finally {
+      group.release();
     }
+    Object.assign(set.headers, group.headers);
     const first = images[0]!;
     const usage = sumUsage(usages);
     return {
@@ -145,18 +157,12 @@ export function imagesRoutes(auth: ReturnType<typeof authPlugin>, deps: ImagesRo
           forwardHeaders: forwardableHeaders(Object.fromEntries(request.headers)),
         });
         if (body.stream === true) {
-          const stream = sseStream(analysisEvents(started.events, started.model), { keepaliveMs: deps.keepaliveMs, encode: encodeAnalysisSse });
+          const stream = sseBody(analysisSseFormat(started.model), started, deps.keepaliveMs);
           return new Response(stream, { headers: { ...SSE_HEADERS, ...started.headers, 'x-request-id': requestId } });
         }
-        try {
-          const response = await aggregateResponse(started.events);
-          started.finish(response);
-          const reply = { id: response.id, model: started.model, text: response.output_text ?? '', usage: response.usage };
-          return new Response(JSON.stringify(reply), { headers: { 'content-type': 'application/json', ...started.headers, 'x-request-id': requestId } });
-        } catch (error) {
-          started.finish(null, error instanceof ApiError ? error.status : 502, error instanceof ApiError ? error.code : 'upstream_error');
-          throw error;
-        }
+        const response = await started.aggregate();
+        const reply = { id: response.id, model: started.model, text: response.output_text ?? '', usage: response.usage };
+        return new Response(JSON.stringify(reply), { headers: { 'content-type': 'application/json', ...started.headers, 'x-request-id': requestId } });
       },
       {
         auth: 'any',
@@ -199,7 +205,7 @@ export function imagesRoutes(auth: ReturnType<typeof authPlugin>, deps: ImagesRo
         const mime = sniffMime(bytes.subarray(0, 16));
         if (!mime) throw badRequest(`The file "${quote(file.name)}" is not a PNG, JPEG, GIF or WebP image.`, 'file', 'invalid_image_format');
         const filename = file.name || `image.${mime.split('/')[1]}`;
-        const uploaded = await meteredAssetCall(deps, { key: apiKey, route: '/v1/codex/images', model: null, trace }, () =>
+        const uploaded = await unaryCall(deps, { key: apiKey, route: '/v1/codex/images', model: null, trace }, () =>
           deps.assets.uploadFile({ bytes, filename, mime }, { signal: request.signal, keyId: apiKey.id, requestId }),
         );
         // Stored after the upstream accepted it, so a failed upload leaves nothing behind.

@@ -8,7 +8,7 @@ import type { authPlugin } from '../http/auth';
 import { keyView } from '../store/keys';
 import type { UsageStore } from '../store/usage';
 import type { ModelStore } from '../store/models';
-import type { KeyLimiter } from '../service/limits';
+import type { KeyLimiter } from '../call/admission';
 
 const DAY = 86_400_000;
 

@@ -12,8 +12,8 @@ import { ApiError } from '../openai/api-error';
 import type { ResponseObject, ResponsesRequest, Tool, Usage } from '../openai/responses-types';
 import type { KeyRecord } from '../store/keys';
 import type { ModelStore } from '../store/models';
-import { aggregateResponse, outputText } from '../stream/aggregate';
-import { startResponse, type ResponseCall, type ResponsesServiceDeps } from './responses';
+import { outputText } from '../stream/aggregate';
+import { startResponse, type ResponseCall, type ResponsesServiceDeps } from '../call/model-call';
 
 /** The driving model when the caller names none: cheap, and the image tool does the work. */
 export const PREFERRED_HELPER_MODEL = 'gpt-5.4-mini';
@@ -132,10 +132,8 @@ export async function generateImage(deps: ResponsesServiceDeps, call: ResponseCa
   const started = await startResponse(deps, call);
   let response: ResponseObject;
   try {
-    response = await aggregateResponse(started.events);
-    started.finish(response);
+    response = await started.aggregate();
   } catch (error) {
-    started.finish(null, error instanceof ApiError ? error.status : 502, error instanceof ApiError ? error.code : 'upstream_error');
     throw asClientError(error);
   }
   return { response, image: imageFromResponse(response) };

@@ -1,7 +1,13 @@
 /**
  * API keys. A key is shown exactly once, at creation; the database keeps only its
- * SHA-256 (a fast hash is right for 256-bit machine-generated secrets, and keeps
- * auth to one indexed lookup per request) and a short display prefix.
+ * SHA-256 (a fast hash is right for 256-bit machine-generated secrets) and a short
+ * display prefix.
+ *
+ * Authentication reads from memory: every key is held by hash, reloaded when this
+ * store writes and when another connection (the CLI's `keys revoke` while serve runs)
+ * has committed, which `PRAGMA data_version` tells without reading a table. Listeners
+ * hear about every change, so open WebSockets can drop a revoked key at once.
+ * `last_used_at` is kept in memory and written behind, never on the request path.
  */
 import type { Db } from './db';
 
@@ -114,8 +120,72 @@ export type KeyLookup =
   | { ok: true; key: KeyRecord }
   | { ok: false; reason: 'unknown' | 'revoked' | 'expired'; key?: KeyRecord };
 
+export type KeyChangeListener = (key: KeyRecord | null, id: string) => void;
+
+const TOUCH_FLUSH_MS = 60_000;
+
 export class KeyStore {
-  constructor(private readonly db: Db) {}
+  private byHash = new Map<string, KeyRecord>();
+  private byId = new Map<string, KeyRecord>();
+  private dataVersion = -1;
+  private readonly listeners = new Set<KeyChangeListener>();
+  private readonly touched = new Map<string, number>();
+  private touchTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(private readonly db: Db) {
+    this.reload();
+  }
+
+  /** Called with the new record (null when gone) after any change to a key, here or in another process. */
+  onChange(listener: KeyChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private reload(): void {
+    const previous = this.byId;
+    const rows = this.db.query('SELECT * FROM keys').all() as (KeyRow & { key_hash: Uint8Array })[];
+    this.byHash = new Map();
+    this.byId = new Map();
+    for (const row of rows) {
+      const record = toRecord(row);
+      const pending = this.touched.get(record.id);
+      if (pending !== undefined && (record.lastUsedAt ?? 0) < pending) record.lastUsedAt = pending;
+      this.byHash.set(Buffer.from(row.key_hash).toString('hex'), record);
+      this.byId.set(record.id, record);
+    }
+    this.dataVersion = this.currentDataVersion();
+    for (const [id, before] of previous) {
+      const after = this.byId.get(id) ?? null;
+      if (!after || after.revokedAt !== before.revokedAt || after.expiresAt !== before.expiresAt || after.rpm !== before.rpm || after.maxConcurrent !== before.maxConcurrent || after.tokenQuotaDaily !== before.tokenQuotaDaily || after.tokenQuotaWeekly !== before.tokenQuotaWeekly || after.allowedModels?.join() !== before.allowedModels?.join() || after.usageResetAt !== before.usageResetAt) {
+        this.emit(after, id);
+      }
+    }
+  }
+
+  private currentDataVersion(): number {
+    return (this.db.query('PRAGMA data_version').get() as { data_version: number }).data_version;
+  }
+
+  /** Picks up commits made by other connections (cheap: no table is read unless one happened). */
+  private refresh(): void {
+    if (this.currentDataVersion() !== this.dataVersion) this.reload();
+  }
+
+  private emit(key: KeyRecord | null, id: string): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(key, id);
+      } catch {
+        // A listener's failure must not undo the change that was made.
+      }
+    }
+  }
+
+  /** Reloads after a write of our own and tells the listeners. */
+  private changed(): void {
+    this.reload();
+  }
 
   /** Creates a key and returns its record with the secret: the only time the secret exists. */
   create(input: CreateKeyInput): { record: KeyRecord; secret: string } {
@@ -141,20 +211,24 @@ export class KeyStore {
         concurrent: input.maxConcurrent ?? null,
         models: input.allowedModels ? JSON.stringify(input.allowedModels) : null,
       });
+    this.changed();
     return { record: this.get(id)!, secret };
   }
 
   get(id: string): KeyRecord | null {
-    const row = this.db.query('SELECT * FROM keys WHERE id = $id').get({ id }) as KeyRow | null;
-    return row ? toRecord(row) : null;
+    this.refresh();
+    const key = this.byId.get(id);
+    return key ? { ...key } : null;
   }
 
   list(): KeyRecord[] {
-    return (this.db.query('SELECT * FROM keys ORDER BY created_at, id').all() as KeyRow[]).map(toRecord);
+    this.refresh();
+    return [...this.byId.values()].sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((k) => ({ ...k }));
   }
 
   count(): number {
-    return (this.db.query('SELECT count(*) AS n FROM keys').get() as { n: number }).n;
+    this.refresh();
+    return this.byId.size;
   }
 
   /** Applies the fields present in `patch` (null clears a limit); returns the updated key or null. */
@@ -178,33 +252,73 @@ export class KeyStore {
         concurrent: next.maxConcurrent,
         models: next.allowedModels ? JSON.stringify(next.allowedModels) : null,
       });
+    this.changed();
     return this.get(id);
   }
 
   /** Quotas count usage from now on; the usage history itself is kept. */
   resetUsage(id: string, now = Date.now()): boolean {
-    return this.db.query('UPDATE keys SET usage_reset_at = $now WHERE id = $id').run({ id, now }).changes > 0;
+    const changed = this.db.query('UPDATE keys SET usage_reset_at = $now WHERE id = $id').run({ id, now }).changes > 0;
+    this.changed();
+    return changed;
   }
 
   /** Marks a key revoked; returns false when no such key exists. */
   revoke(id: string): boolean {
-    return this.db.query('UPDATE keys SET revoked_at = coalesce(revoked_at, $now) WHERE id = $id').run({ id, now: Date.now() }).changes > 0;
+    const changed = this.db.query('UPDATE keys SET revoked_at = coalesce(revoked_at, $now) WHERE id = $id').run({ id, now: Date.now() }).changes > 0;
+    this.changed();
+    return changed;
   }
 
   /** Resolves a presented secret to its key, saying why when it can't be used. */
   authenticate(secret: string, now = Date.now()): KeyLookup {
-    const row = this.db.query('SELECT * FROM keys WHERE key_hash = $hash').get({ hash: hashSecret(secret) }) as KeyRow | null;
-    if (!row) return { ok: false, reason: 'unknown' };
-    const key = toRecord(row);
-    if (key.revokedAt !== null) return { ok: false, reason: 'revoked', key };
-    if (key.expiresAt !== null && key.expiresAt <= now) return { ok: false, reason: 'expired', key };
-    return { ok: true, key };
+    this.refresh();
+    const found = this.byHash.get(Buffer.from(hashSecret(secret)).toString('hex'));
+    if (!found) return { ok: false, reason: 'unknown' };
+    return check({ ...found }, now);
   }
 
-  /** Records use; coarse (once a minute) so the hot path rarely writes. */
-  touch(key: KeyRecord, now = Date.now()): void {
-    if (key.lastUsedAt !== null && now - key.lastUsedAt < 60_000) return;
-    this.db.query('UPDATE keys SET last_used_at = $now WHERE id = $id').run({ id: key.id, now });
-    key.lastUsedAt = now;
+  /** The key's standing now, by id (a WebSocket re-checks its key before every turn). */
+  recheck(id: string, now = Date.now()): KeyLookup {
+    const key = this.get(id);
+    if (!key) return { ok: false, reason: 'unknown' };
+    return check(key, now);
   }
+
+  /** Records use in memory; written behind at most once a minute per key, off the request path. */
+  touch(key: KeyRecord, now = Date.now()): void {
+    const cached = this.byId.get(key.id);
+    key.lastUsedAt = now;
+    if (cached) cached.lastUsedAt = now;
+    const previous = this.touched.get(key.id);
+    this.touched.set(key.id, now);
+    if (previous !== undefined) return;
+    this.touchTimer ??= setTimeout(() => this.flushTouches(), TOUCH_FLUSH_MS);
+    this.touchTimer.unref?.();
+  }
+
+  /** Writes the remembered last-used times; a failure (locked, read-only) keeps them for the next try. */
+  flushTouches(): void {
+    if (this.touchTimer) clearTimeout(this.touchTimer);
+    this.touchTimer = null;
+    if (this.touched.size === 0) return;
+    const batch = [...this.touched];
+    try {
+      const update = this.db.query('UPDATE keys SET last_used_at = max(coalesce(last_used_at, 0), $at) WHERE id = $id');
+      this.db.transaction(() => {
+        for (const [id, at] of batch) update.run({ id, at });
+      })();
+      for (const [id, at] of batch) if (this.touched.get(id) === at) this.touched.delete(id);
+      this.dataVersion = this.currentDataVersion();
+    } catch {
+      this.touchTimer = setTimeout(() => this.flushTouches(), TOUCH_FLUSH_MS);
+      this.touchTimer.unref?.();
+    }
+  }
+}
+
+function check(key: KeyRecord, now: number): KeyLookup {
+  if (key.revokedAt !== null) return { ok: false, reason: 'revoked', key };
+  if (key.expiresAt !== null && key.expiresAt <= now) return { ok: false, reason: 'expired', key };
+  return { ok: true, key };
 }

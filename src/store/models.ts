@@ -1,6 +1,9 @@
 /**
  * The model catalog served by /v1/models. Seeded with the models the ChatGPT Codex
  * backend accepts (research/chatgpt-upstream-protocol.md §3.3), newest first.
+ *
+ * Reads come from memory: the catalog is reloaded after each write here and when
+ * another connection has committed (PRAGMA data_version), never read per request.
  */
 import type { Db } from './db';
 
@@ -48,7 +51,27 @@ function toRecord(row: ModelRow): ModelRecord {
 }
 
 export class ModelStore {
-  constructor(private readonly db: Db) {}
+  private ordered: ModelRecord[] = [];
+  private byId = new Map<string, ModelRecord>();
+  private dataVersion = -1;
+
+  constructor(private readonly db: Db) {
+    this.reload();
+  }
+
+  private reload(): void {
+    this.ordered = (this.db.query('SELECT * FROM models ORDER BY position, id').all() as ModelRow[]).map(toRecord);
+    this.byId = new Map(this.ordered.map((m) => [m.id, m]));
+    this.dataVersion = this.currentDataVersion();
+  }
+
+  private currentDataVersion(): number {
+    return (this.db.query('PRAGMA data_version').get() as { data_version: number }).data_version;
+  }
+
+  private fresh(): void {
+    if (this.currentDataVersion() !== this.dataVersion) this.reload();
+  }
 
   /** Inserts the built-in catalog once; later edits by the operator are kept. */
   seed(): void {
@@ -61,23 +84,28 @@ export class ModelStore {
         insert.run({ id: m.id, slug: m.upstreamSlug, name: m.displayName, owner: m.ownedBy, created: m.created, ctx: m.contextWindow, effort: m.defaultReasoningEffort, pos }),
       );
     })();
+    this.reload();
   }
 
   listEnabled(): ModelRecord[] {
-    return (this.db.query('SELECT * FROM models WHERE enabled = 1 ORDER BY position, id').all() as ModelRow[]).map(toRecord);
+    this.fresh();
+    return this.ordered.filter((m) => m.enabled).map((m) => ({ ...m }));
   }
 
   get(id: string): ModelRecord | null {
-    const row = this.db.query('SELECT * FROM models WHERE id = $id').get({ id }) as ModelRow | null;
-    return row ? toRecord(row) : null;
+    this.fresh();
+    const model = this.byId.get(id);
+    return model ? { ...model } : null;
   }
 
   listAll(): ModelRecord[] {
-    return (this.db.query('SELECT * FROM models ORDER BY position, id').all() as ModelRow[]).map(toRecord);
+    this.fresh();
+    return this.ordered.map((m) => ({ ...m }));
   }
 
   setEnabled(id: string, enabled: boolean): ModelRecord | null {
     this.db.query('UPDATE models SET enabled = $enabled WHERE id = $id').run({ id, enabled: enabled ? 1 : 0 });
+    this.reload();
     return this.get(id);
   }
 
@@ -93,7 +121,7 @@ export class ModelStore {
     this.db.transaction(() => {
       let pos = maxPos;
       for (const e of entries) {
-        const existing = this.get(e.slug);
+        const existing = this.db.query('SELECT id FROM models WHERE id = $id').get({ id: e.slug });
         if (existing) {
           this.db
             .query('UPDATE models SET display_name = $name, context_window = $ctx, default_reasoning_effort = $effort WHERE id = $id')
@@ -110,6 +138,7 @@ export class ModelStore {
         }
       }
     })();
+    this.reload();
     return { added, updated };
   }
 }

@@ -20,32 +20,50 @@ export function outputText(response: ResponseObject): string {
 }
 
 /**
- * Resolves with the final response (`completed`, or `incomplete`, which is a result and not
- * an error: the client decides what to do with a truncated answer). Rejects with an ApiError
- * (502) when the response failed or the stream ended without a terminal event.
+ * Collects a normalized event stream, synchronously. result() gives the final response
+ * (`completed`, or `incomplete`, which is a result and not an error: the client decides
+ * what to do with a truncated answer), or throws an ApiError (502) when the response
+ * failed or the stream ended without a terminal event.
  */
-export async function aggregateResponse(events: AsyncIterable<ResponseStreamEvent>): Promise<ResponseObject> {
-  let terminal: ResponseStreamEvent | undefined;
-  let error: StreamErrorBody | undefined;
+export class ResponseAggregator {
+  private terminal: ResponseStreamEvent | undefined;
+  private error: StreamErrorBody | undefined;
   // Kept in case a stream that skipped normalization sends an empty terminal output.
-  const done = new Map<number, ResponseItem>();
-  for await (const event of events) {
-    if (event.type === 'error') error ??= normalizeErrorEvent(event);
-    else if (event.type === 'response.output_item.done' && event.item && typeof event.output_index === 'number') done.set(event.output_index, event.item);
-    else if (TERMINAL_EVENT_TYPES.has(event.type)) {
-      terminal = event;
-      break;
+  private readonly done = new Map<number, ResponseItem>();
+
+  get finished(): boolean {
+    return this.terminal !== undefined;
+  }
+
+  push(event: ResponseStreamEvent): void {
+    if (this.terminal) return;
+    if (event.type === 'error') this.error ??= normalizeErrorEvent(event);
+    else if (event.type === 'response.output_item.done' && event.item && typeof event.output_index === 'number') this.done.set(event.output_index, event.item);
+    else if (TERMINAL_EVENT_TYPES.has(event.type)) this.terminal = event;
+  }
+
+  result(): ResponseObject {
+    const { terminal, error } = this;
+    const response = terminal?.response;
+    if (!terminal || !response) {
+      if (error) throw failure(error, undefined);
+      throw new ApiError(502, 'upstream_error', 'The upstream stream ended without a final response. Retry the request.', { code: 'stream_incomplete' });
     }
+    if (terminal.type === 'response.failed') throw failure(error, response);
+    const output = Array.isArray(response.output) && response.output.length > 0 ? response.output : [...this.done.entries()].sort(([a], [b]) => a - b).map(([, item]) => item);
+    const final: ResponseObject = { ...response, output };
+    return { ...final, output_text: outputText(final) };
   }
-  const response = terminal?.response;
-  if (!terminal || !response) {
-    if (error) throw failure(error, undefined);
-    throw new ApiError(502, 'upstream_error', 'The upstream stream ended without a final response. Retry the request.', { code: 'stream_incomplete' });
+}
+
+/** The same over an async event source (tests, recorded streams). */
+export async function aggregateResponse(events: AsyncIterable<ResponseStreamEvent>): Promise<ResponseObject> {
+  const aggregator = new ResponseAggregator();
+  for await (const event of events) {
+    aggregator.push(event);
+    if (aggregator.finished) break;
   }
-  if (terminal.type === 'response.failed') throw failure(error, response);
-  const output = Array.isArray(response.output) && response.output.length > 0 ? response.output : [...done.entries()].sort(([a], [b]) => a - b).map(([, item]) => item);
-  const final: ResponseObject = { ...response, output };
-  return { ...final, output_text: outputText(final) };
+  return aggregator.result();
 }
 
 function failure(error: StreamErrorBody | undefined, response: ResponseObject | undefined): ApiError {

@@ -35,54 +35,104 @@ interface ByteReader {
   releaseLock(): void;
 }
 
-async function* decode(reader: ByteReader, isCancelled: () => boolean): AsyncGenerator<SseMessage, void, undefined> {
+/**
+ * The synchronous core: bytes in, SSE messages out. Chunks may split anywhere; call
+ * end() when the body ends to flush what is left.
+ */
+export class SseDecoder {
   // TextDecoder in streaming mode keeps a split multi-byte character until its rest arrives,
   // and drops a leading BOM as the spec asks.
-  const decoder = new TextDecoder('utf-8');
-  const event = new EventBuilder();
-  const eol = /[\r\n]/g;
-  let buffer = '';
+  private readonly decoder = new TextDecoder('utf-8');
+  private readonly event = new EventBuilder();
+  private readonly eol = /[\r\n]/g;
+  private buffer = '';
   // buffer[0, scanned) is known to hold no line break: a long data line (a base64 image can be
   // megabytes) arriving in many chunks is then scanned once, not once per chunk.
-  let scanned = 0;
+  private scanned = 0;
+
+  push(chunk: Uint8Array, out: SseMessage[] = []): SseMessage[] {
+    return this.take(this.decoder.decode(chunk, { stream: true }), false, out);
+  }
+
+  end(out: SseMessage[] = []): SseMessage[] {
+    this.take(this.decoder.decode(), true, out);
+    // The spec discards an event that was not closed by a blank line. We flush it instead,
+    // as openai-node does: losing a terminal event because a proxy dropped the final blank
+    // line would turn a finished response into a failure.
+    if (this.buffer !== '') {
+      const message = this.event.line(this.buffer);
+      if (message) out.push(message);
+      this.buffer = '';
+    }
+    const last = this.event.line('');
+    if (last) out.push(last);
+    return out;
+  }
+
+  private take(text: string, done: boolean, out: SseMessage[]): SseMessage[] {
+    const buffer = this.buffer + text;
+    const eol = this.eol;
+    let start = 0;
+    eol.lastIndex = this.scanned;
+    while (true) {
+      const match = eol.exec(buffer);
+      if (!match) {
+        this.scanned = buffer.length - start;
+        break;
+      }
+      const end = match.index;
+      const isCr = buffer.charCodeAt(end) === 13;
+      // A CR at the very end may be the first half of a CRLF split across chunks: wait for more.
+      if (isCr && end === buffer.length - 1 && !done) {
+        this.scanned = end - start;
+        break;
+      }
+      const line = buffer.slice(start, end);
+      start = end + (isCr && buffer.charCodeAt(end + 1) === 10 ? 2 : 1);
+      eol.lastIndex = start;
+      const message = this.event.line(line);
+      if (message) out.push(message);
+    }
+    this.buffer = start === 0 ? buffer : buffer.slice(start);
+    return out;
+  }
+}
+
+/** Bytes in, the upstream's Responses events out (see decodeEvent), synchronously. */
+export class ResponseEventDecoder {
+  private readonly sse = new SseDecoder();
+  private readonly messages: SseMessage[] = [];
+
+  push(chunk: Uint8Array): ResponseStreamEvent[] {
+    return this.events(this.sse.push(chunk, this.messages));
+  }
+
+  end(): ResponseStreamEvent[] {
+    return this.events(this.sse.end(this.messages));
+  }
+
+  private events(messages: SseMessage[]): ResponseStreamEvent[] {
+    const out: ResponseStreamEvent[] = [];
+    for (const message of messages) {
+      const data = message.data.trim();
+      if (data === '' || data === '[DONE]') continue;
+      out.push(decodeEvent(data, message.event));
+    }
+    messages.length = 0;
+    return out;
+  }
+}
+
+async function* decode(reader: ByteReader, isCancelled: () => boolean): AsyncGenerator<SseMessage, void, undefined> {
+  const decoder = new SseDecoder();
   let finished = false;
   try {
     while (true) {
       const { done, value } = await reader.read();
       if (isCancelled()) return;
-      buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
-      let start = 0;
-      eol.lastIndex = scanned;
-      while (true) {
-        const match = eol.exec(buffer);
-        if (!match) {
-          scanned = buffer.length - start;
-          break;
-        }
-        const end = match.index;
-        const isCr = buffer.charCodeAt(end) === 13;
-        // A CR at the very end may be the first half of a CRLF split across chunks: wait for more.
-        if (isCr && end === buffer.length - 1 && !done) {
-          scanned = end - start;
-          break;
-        }
-        const line = buffer.slice(start, end);
-        start = end + (isCr && buffer.charCodeAt(end + 1) === 10 ? 2 : 1);
-        eol.lastIndex = start;
-        const message = event.line(line);
-        if (message) yield message;
-      }
-      buffer = buffer.slice(start);
+      const messages = done ? decoder.end() : decoder.push(value);
+      for (const message of messages) yield message;
       if (done) {
-        // The spec discards an event that was not closed by a blank line. We flush it instead,
-        // as openai-node does: losing a terminal event because a proxy dropped the final blank
-        // line would turn a finished response into a failure.
-        if (buffer !== '') {
-          const message = event.line(buffer);
-          if (message) yield message;
-        }
-        const last = event.line('');
-        if (last) yield last;
         finished = true;
         return;
       }
@@ -160,7 +210,7 @@ async function* toEvents(messages: AsyncGenerator<SseMessage, void, undefined>):
   }
 }
 
-function decodeEvent(data: string, eventName: string | undefined): ResponseStreamEvent {
+export function decodeEvent(data: string, eventName: string | undefined): ResponseStreamEvent {
   let parsed: unknown;
   try {
     parsed = JSON.parse(data);

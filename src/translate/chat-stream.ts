@@ -77,7 +77,7 @@ class SectionWriter {
   }
 }
 
-class ChatStreamTranslator {
+export class ChatStreamTranslator {
   finished = false;
   private id: string | undefined;
   private created: number | undefined;

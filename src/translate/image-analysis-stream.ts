@@ -6,7 +6,7 @@
  *   event: done   data: {"type":"done","id","model","text","usage"}          (last, on success)
  *   event: error  data: {"type":"error","error":{"message","type","code"}}  (last, on failure)
  *
- * Exactly one `done` or `error` ends every stream. Pure over its input iterable.
+ * Exactly one `done` or `error` ends every stream. Synchronous and pure: the analysis sink drives it.
  */
 import type { ResponseStreamEvent, Usage } from '../openai/responses-types';
 import { normalizeErrorEvent, type StreamErrorBody } from '../stream/stream-error';
@@ -17,34 +17,51 @@ export type AnalysisEvent =
   | { type: 'done'; id: string; model: string; text: string; usage: Usage | null }
   | { type: 'error'; error: { message: string; type: string; code: string | null } };
 
-export async function* analysisEvents(events: AsyncIterable<ResponseStreamEvent>, model: string): AsyncGenerator<AnalysisEvent, void, undefined> {
-  let text = '';
-  let error: StreamErrorBody | undefined;
-  for await (const event of events) {
+/** The synchronous translation: push each event, then end() for the closing `error` of a cut stream. */
+export class AnalysisTranslator {
+  private text = '';
+  private error: StreamErrorBody | undefined;
+  private finished = false;
+
+  constructor(private readonly model: string) {}
+
+  push(event: ResponseStreamEvent): AnalysisEvent[] {
+    if (this.finished) return [];
     if (event.type === 'response.output_text.delta' && typeof event.delta === 'string') {
-      text += event.delta;
-      yield { type: 'delta', text: event.delta };
-    } else if (event.type === 'error') {
-      error ??= normalizeErrorEvent(event);
-    } else if (event.type === 'response.completed' || event.type === 'response.incomplete') {
-      const response = event.response;
-      const final = response ? outputText(response) || text : text;
-      yield { type: 'done', id: response?.id ?? '', model, text: final, usage: response?.usage ?? null };
-      return;
-    } else if (event.type === 'response.failed') {
-      const failure = event.response?.error;
-      yield {
-        type: 'error',
-        error: {
-          message: error?.message ?? failure?.message ?? 'The upstream response failed without giving a reason.',
-          type: error?.type ?? 'upstream_error',
-          code: error?.code ?? (typeof failure?.code === 'string' ? failure.code : null),
-        },
-      };
-      return;
+      this.text += event.delta;
+      return [{ type: 'delta', text: event.delta }];
     }
+    if (event.type === 'error') {
+      this.error ??= normalizeErrorEvent(event);
+    } else if (event.type === 'response.completed' || event.type === 'response.incomplete') {
+      this.finished = true;
+      const response = event.response;
+      const final = response ? outputText(response) || this.text : this.text;
+      return [{ type: 'done', id: response?.id ?? '', model: this.model, text: final, usage: response?.usage ?? null }];
+    } else if (event.type === 'response.failed') {
+      this.finished = true;
+      const failure = event.response?.error;
+      const error = this.error;
+      return [
+        {
+          type: 'error',
+          error: {
+            message: error?.message ?? failure?.message ?? 'The upstream response failed without giving a reason.',
+            type: error?.type ?? 'upstream_error',
+            code: error?.code ?? (typeof failure?.code === 'string' ? failure.code : null),
+          },
+        },
+      ];
+    }
+    return [];
   }
-  yield { type: 'error', error: { message: 'The upstream stream ended without a final response. Retry the request.', type: 'upstream_error', code: 'stream_incomplete' } };
+
+  /** The closing event of a stream that ended without a terminal event; null after one. */
+  end(): AnalysisEvent | null {
+    if (this.finished) return null;
+    this.finished = true;
+    return { type: 'error', error: { message: 'The upstream stream ended without a final response. Retry the request.', type: 'upstream_error', code: 'stream_incomplete' } };
+  }
 }
 
 export function encodeAnalysisSse(event: AnalysisEvent): string {

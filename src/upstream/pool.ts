@@ -33,7 +33,13 @@ export class AccountPool {
     this.remember(affinityKey, chosen.id);
     const previous = usedAt(chosen);
     this.lastUsed.set(chosen.id, now);
-    if (now - previous >= PERSIST_LAST_USED_MS || chosen.lastUsedAt === null) this.accounts.markUsed(chosen.id, now);
+    if (now - previous >= PERSIST_LAST_USED_MS || chosen.lastUsedAt === null) {
+      try {
+        this.accounts.markUsed(chosen.id, now);
+      } catch {
+        // A locked or read-only database must not fail the call: memory has the time, the next write catches up.
+      }
+    }
     return chosen;
   }
 

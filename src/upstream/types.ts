@@ -17,8 +17,10 @@ export interface UpstreamCallContext {
 }
 
 export interface UpstreamStream {
-  /** Parsed events in arrival order; iterating pulls from the network (no buffering). */
-  events: AsyncIterable<ResponseStreamEvent>;
+  /** The SSE body, decoded, normalized and cancelled by the model call's pump (no buffering). */
+  body?: ReadableStream<Uint8Array>;
+  /** Already parsed events, for an upstream that has no SSE body to hand over; used when `body` is absent. */
+  events?: AsyncIterable<ResponseStreamEvent>;
   /** Headers worth passing to the client (e.g. x-codex-turn-state, openai-model). */
   headers: Record<string, string>;
   /** The account that served the request (chatgpt mode), for metering. */

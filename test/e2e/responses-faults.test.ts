@@ -223,7 +223,7 @@ describe('client abort', () => {
 
   /**
    * A request the client abandoned is metered as 499 (client closed request), the status
-   * the responses service gives an early stop (src/service/responses.ts) and the one a
+   * the responses service gives an early stop (src/call/model-call.ts) and the one a
    * non-streaming abort gets; not as an upstream failure.
    */
   async function expectMeteredAsClientClosed(requestId: string): Promise<void> {

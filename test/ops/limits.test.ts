@@ -113,8 +113,8 @@ describe('per-key limits', () => {
 
 describe('process-wide upstream capacity', () => {
   test('past the fetch limit a request gets 503 at once instead of hanging, and the slot comes back', async () => {
-    const { KeyLimiter } = await import('../../src/service/limits');
-    const { UpstreamCapacity, fetchLimitFromEnv } = await import('../../src/service/capacity');
+    const { KeyLimiter } = await import('../../src/call/admission');
+    const { UpstreamCapacity, fetchLimitFromEnv } = await import('../../src/call/capacity');
     expect(fetchLimitFromEnv({})).toBe(256);
     expect(fetchLimitFromEnv({ BUN_CONFIG_MAX_HTTP_REQUESTS: '65535' })).toBe(65535);
     expect(fetchLimitFromEnv({ BUN_CONFIG_MAX_HTTP_REQUESTS: 'lots' })).toBe(256);

@@ -116,6 +116,7 @@ describe('what reaches the upstream', () => {
   });
 
   test('every call is metered with the requested model', () => {
+    gw.usage.flush(); // rows are written behind the request
     const rows = gw.db.query("SELECT model, status FROM usage WHERE key_id = $key AND route = '/v1/audio/transcriptions'").all({ key: keyId }) as { model: string; status: number }[];
     expect(rows.length).toBeGreaterThanOrEqual(10);
     expect(rows.every((r) => r.model === 'gpt-4o-transcribe')).toBe(true);

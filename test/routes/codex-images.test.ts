@@ -118,6 +118,7 @@ describe('POST /v1/codex/images', () => {
   });
 
   test('each upload is metered under the caller', () => {
+    gw.usage.flush(); // rows are written behind the request
     const rows = gw.db.query("SELECT status FROM usage WHERE key_id = $key AND route = '/v1/codex/images' ORDER BY id").all({ key: keyId }) as { status: number }[];
     expect(rows.map((r) => r.status)).toEqual([200, 200, 429, 200, 502]);
   });

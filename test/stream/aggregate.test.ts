@@ -1,9 +1,8 @@
 import { describe, expect, test } from 'bun:test';
 import { aggregateResponse, outputText } from '../../src/stream/aggregate';
-import { normalizeEvents } from '../../src/stream/normalize';
 import { ApiError } from '../../src/openai/api-error';
 import type { ResponseObject, ResponseStreamEvent } from '../../src/openai/responses-types';
-import { codexBackendStream, fixtureStreams, fromArray } from './helpers';
+import { codexBackendStream, fixtureStreams, fromArray, normalizeEvents } from './helpers';
 
 const aggregate = (events: ResponseStreamEvent[]) => aggregateResponse(normalizeEvents(fromArray(events), { model: 'gpt-test' }));
 

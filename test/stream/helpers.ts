@@ -2,6 +2,9 @@
 import { expect } from 'bun:test';
 import type { ResponseStreamEvent } from '../../src/openai/responses-types';
 import { TERMINAL_EVENT_TYPES } from '../../src/openai/responses-types';
+import { startPump } from '../../src/call/pump';
+import type { NormalizeOptions } from '../../src/stream/normalizer';
+import type { Sink } from '../../src/sinks/sink';
 import { readEventLines } from '../support/fixtures';
 
 export const STREAM_FIXTURE_DIR = 'openai-responses-streams/';
@@ -171,4 +174,63 @@ export function doneOnlyStream(): ResponseStreamEvent[] {
     { type: 'response.output_item.done', item: { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'fixture hello' }] } },
     { type: 'response.completed', response: { id: 'resp1', output: [] } },
   ] as unknown as ResponseStreamEvent[];
+}
+
+/**
+ * The pump (src/call/pump.ts) with a sink that hands each event to an async consumer:
+ * how tests drive normalization over recorded streams. Returning early cancels the pump,
+ * as a client leaving does.
+ */
+export function normalizeEvents(
+  upstream: AsyncIterable<ResponseStreamEvent> | ReadableStream<Uint8Array>,
+  opts: NormalizeOptions,
+): AsyncGenerator<ResponseStreamEvent, void, undefined> {
+  const queue: ResponseStreamEvent[] = [];
+  let ended = false;
+  let wake: (() => void) | null = null;
+  const sink: Sink = {
+    event(event) {
+      queue.push(event);
+      wake?.();
+    },
+    keepalive() {},
+    end() {
+      ended = true;
+      wake?.();
+    },
+    backpressure: () => null,
+  };
+  const pump = startPump(upstream instanceof ReadableStream ? { body: upstream } : { events: upstream }, sink, { ...opts, idleMs: 0, keepaliveMs: 0 });
+  let stopped = false;
+  const finish = async (): Promise<IteratorResult<ResponseStreamEvent, void>> => {
+    stopped = true;
+    pump.cancel();
+    wake?.();
+    await pump.done;
+    return { done: true, value: undefined };
+  };
+  // A hand-written iterator, not a generator: return() must reach the pump while next() is still waiting.
+  const iterator: AsyncGenerator<ResponseStreamEvent, void, undefined> = {
+    async next() {
+      for (;;) {
+        if (stopped) return { done: true, value: undefined };
+        if (queue.length) return { done: false, value: queue.shift()! };
+        if (ended) return { done: true, value: undefined };
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = null;
+      }
+    },
+    return: finish,
+    async throw(error: unknown) {
+      await finish();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+    async [Symbol.asyncDispose]() {
+      await finish();
+    },
+  };
+  return iterator;
 }

@@ -1,10 +1,8 @@
 import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
-import { normalizeEvents } from '../../src/stream/normalize';
 import { ALLOWED_EVENT_TYPES } from '../../src/stream/event-types';
-import { parseResponseEvents } from '../../src/stream/sse-parse';
 import type { ResponseItem, ResponseStreamEvent } from '../../src/openai/responses-types';
-import { allFixtureStreams, codexBackendStream, collect, doneOnlyStream, expectCleanStream, fixtureStreams, fromArray, textFromDeltas } from './helpers';
+import { allFixtureStreams, codexBackendStream, collect, doneOnlyStream, expectCleanStream, fixtureStreams, fromArray, normalizeEvents, textFromDeltas } from './helpers';
 
 const normalize = (events: ResponseStreamEvent[], requestMeta?: Record<string, unknown>) =>
   collect(normalizeEvents(fromArray(events), { model: 'gpt-test', requestMeta }));
@@ -372,7 +370,8 @@ describe('normalizeEvents failure handling', () => {
         bodyCancelled = reason ?? true;
       },
     });
-    const events = normalizeEvents(parseResponseEvents(body), { model: 'm' });
+    // The pump reads the body itself (one decoder, no parser generator in between).
+    const events = normalizeEvents(body, { model: 'm' });
     expect((await events.next()).value?.type).toBe('response.created');
     const pending = events.next(); // blocked on the network read
     await events.return(undefined);

@@ -8,11 +8,12 @@ import OpenAI, { APIError } from 'openai';
 import { createOpenAI } from '@ai-sdk/openai';
 import { streamText } from 'ai';
 import type { ResponseStreamEvent } from '../../src/openai/responses-types';
-import { normalizeEvents } from '../../src/stream/normalize';
 import { aggregateResponse } from '../../src/stream/aggregate';
-import { sseStream } from '../../src/stream/sse-response';
 import { encodeSseEvent } from '../../src/stream/sse-encode';
-import { allFixtureStreams, codexBackendStream, collect, doneOnlyStream, fromArray, sleep } from './helpers';
+import { startPump } from '../../src/call/pump';
+import { sseBody } from '../../src/sinks/sse-body';
+import { responsesSseFormat } from '../../src/sinks/responses-sse';
+import { allFixtureStreams, codexBackendStream, collect, doneOnlyStream, fromArray, normalizeEvents, sleep } from './helpers';
 
 /** What the test server answers for a given request `model` (one scenario per model name). */
 const scenarios = new Map<string, () => ReadableStream<Uint8Array>>();
@@ -42,7 +43,10 @@ function serveNormalized(name: string, events: ResponseStreamEvent[], keepaliveM
       yield structuredClone(event);
     }
   }
-  scenarios.set(name, () => sseStream(normalizeEvents(slow(), { model: 'gpt-test' }), { keepaliveMs }));
+  // The production path: one pump into the Responses SSE sink, served as a direct body.
+  scenarios.set(name, () =>
+    sseBody(responsesSseFormat(), { pipe: (sink, o) => startPump({ events: slow() }, sink, { model: 'gpt-test', idleMs: 0, keepaliveMs: o.keepaliveMs }), abandon() {} }, keepaliveMs),
+  );
 }
 
 /** The same events, encoded as they came: the negative control showing the SDK check can fail. */

@@ -17,10 +17,10 @@ import { accountsReadiness } from '../../src/upstream/factory';
 import { parseAuthJson } from '../../src/upstream/chatgpt/auth-json';
 import { createSimulator, type Simulator } from '../../src/upstream/mock';
 import { listen as listenHttp } from '../../src/http/server';
-import { createResponsesSocket } from '../../src/ws/responses-socket';
+import { createResponsesSocket, type ResponsesSocket } from '../../src/ws/responses-socket';
 import { Observer } from '../../src/observe/observer';
 import { Metrics } from '../../src/observe/metrics';
-import { KeyLimiter } from '../../src/service/limits';
+import { KeyLimiter } from '../../src/call/admission';
 import { ChatGptAssets } from '../../src/upstream/chatgpt/assets';
 import { FileStore } from '../../src/store/files';
 import { MemoryBlobStore } from '../../src/store/blobs';
@@ -39,6 +39,8 @@ export interface TestGateway {
   /** Uploaded files (bytes in memory). */
   files: FileService;
   config: Config;
+  /** The WebSocket transport served by listen(). */
+  socket: ResponsesSocket;
   logs: string[];
   /** A fresh API key secret with the given scopes. */
   key(scopes?: KeyScope[], extra?: Parameters<KeyStore['create']>[0]): string;
@@ -50,13 +52,15 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
-export async function startGateway(opts: { accounts?: number; accessTtlSeconds?: number; env?: Record<string, string> } = {}): Promise<TestGateway> {
+export async function startGateway(opts: { accounts?: number; accessTtlSeconds?: number; env?: Record<string, string>; dbPath?: string } = {}): Promise<TestGateway> {
   const sim = createSimulator();
   const running = await sim.start({ hostname: '127.0.0.1', port: 0 });
   const config = resolveConfig({ 'data-dir': ':memory:', 'upstream-url': `${running.url}/backend-api`, 'auth-url': running.url }, { CODEXIN_KEEPALIVE_MS: '15000', ...opts.env });
   const logs: string[] = [];
   const logger: Logger = createLogger('debug', (line) => logs.push(line));
-  const db = openDatabase(':memory:');
+  const db = openDatabase(opts.dbPath ?? ':memory:');
+  // As serve does: never wait long on a lock another process holds.
+  db.exec('PRAGMA busy_timeout = 250');
   const keys = new KeyStore(db);
   const models = new ModelStore(db);
   models.seed();
@@ -82,7 +86,8 @@ export async function startGateway(opts: { accounts?: number; accessTtlSeconds?:
   });
   const assets = new ChatGptAssets({ baseUrl: config.upstreamUrl, accounts, pool, tokens, logger });
   const files = new FileService(new FileStore(db), new MemoryBlobStore(), config.maxFileBytes);
-  const app = createApp({ config, db, keys, models, accounts, usage, logger, upstream, assets, files, limiter, observer, upstreamReadiness: () => accountsReadiness('chatgpt', accounts) });
+  const socket = createResponsesSocket({ upstream, models, usage, limiter, observer, keys, fileInputs: files, upstreamIdleMs: config.upstreamIdleMs, maxFrameBytes: config.maxBodyBytes });
+  const app = createApp({ config, db, keys, models, accounts, usage, logger, upstream, assets, files, limiter, observer, socket, upstreamReadiness: () => accountsReadiness('chatgpt', accounts) });
   let server: ReturnType<typeof listenHttp> | null = null;
   const key = (scopes: KeyScope[] = [], extra?: Parameters<KeyStore['create']>[0]) => keys.create({ name: 'test', ...extra, scopes }).secret;
   return {
@@ -96,6 +101,7 @@ export async function startGateway(opts: { accounts?: number; accessTtlSeconds?:
     observer,
     files,
     config,
+    socket,
     logs,
     key,
     addAccount,
@@ -111,7 +117,6 @@ export async function startGateway(opts: { accounts?: number; accessTtlSeconds?:
     },
     listen() {
       if (!server) {
-        const socket = createResponsesSocket({ upstream, models, usage, limiter, observer, keys, fileInputs: files, upstreamIdleMs: config.upstreamIdleMs });
         server = listenHttp(app, socket, { hostname: '127.0.0.1', port: 0, maxRequestBodySize: requestBodyLimit(config) });
       }
       return `http://127.0.0.1:${server.port}`;

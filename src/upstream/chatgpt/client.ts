@@ -5,7 +5,7 @@
  * refreshes the token once; a 5xx or network failure is retried with backoff.
  */
 import { ApiError } from '../../openai/api-error';
-import type { ResponseItem, ResponsesRequest, ResponseStreamEvent, JsonObject } from '../../openai/responses-types';
+import type { ResponseItem, ResponsesRequest, JsonObject } from '../../openai/responses-types';
 import type { CompactResult, Upstream, UpstreamCallContext, UpstreamModel, UpstreamStream } from '../types';
 import { COMPACT_REQUEST_FIELDS, compactIgnoredParams } from '../../translate/compaction';
 import type { AccountRecord, AccountStore } from '../../store/accounts';
@@ -15,9 +15,7 @@ import type { TokenManager } from './token-manager';
 import { RefreshError } from './oauth';
 import { chatGptHeaders, headerSafeForward, toChatGptRequest, toHeaderValue, CODEX_CLIENT_VERSION } from './request';
 import { errorBodyText, mapUpstreamError, retryAfterHeaders, usageLimitOf } from './errors';
-import { clientSafeEvent, clientSafeText } from '../client-safe';
-import { eagerReturn } from '../../stream/eager-return';
-import { parseResponseEvents } from '../../stream/sse-parse';
+import { clientSafeText } from '../client-safe';
 import { fetchWithHeaderDeadline, UpstreamTimeout } from '../header-deadline';
 
 const DEFAULT_HEADER_TIMEOUT_MS = 120_000;
@@ -52,14 +50,6 @@ function quotaHeaders(headers: Headers): Record<string, string> | null {
   return Object.keys(quota).length ? quota : null;
 }
 
-/** The upstream's events with their error text redacted and capped; cancelling still reaches the reader at once. */
-function clientSafeEvents(upstream: AsyncGenerator<ResponseStreamEvent, void, undefined>): AsyncGenerator<ResponseStreamEvent, void, undefined> {
-  async function* mapped(): AsyncGenerator<ResponseStreamEvent, void, undefined> {
-    for await (const event of upstream) yield clientSafeEvent(event);
-  }
-  return eagerReturn(mapped(), () => upstream.return(undefined));
-}
-
 export class ChatGptUpstream implements Upstream {
   readonly kind = 'chatgpt' as const;
   private readonly fetchImpl: typeof fetch;
@@ -79,7 +69,7 @@ export class ChatGptUpstream implements Upstream {
       const v = response.headers.get(name);
       if (v) headers[name] = v;
     }
-    return { events: clientSafeEvents(parseResponseEvents(response.body)), headers, accountId: account.id };
+    return { body: response.body, headers, accountId: account.id };
   }
 
   async compact(request: ResponsesRequest, ctx: UpstreamCallContext): Promise<CompactResult> {
@@ -201,7 +191,12 @@ export class ChatGptUpstream implements Upstream {
     const now = Date.now();
     if (last && last.usage === usage && now - last.at < 30_000) return;
     this.savedQuota.set(accountId, { usage, at: now });
-    this.deps.accounts.saveQuota(accountId, quota);
+    try {
+      this.deps.accounts.saveQuota(accountId, quota);
+    } catch {
+      // A snapshot for the operator: a database that cannot be written must not fail the call.
+      this.savedQuota.delete(accountId);
+    }
   }
 
   private post(path: string, payload: string, account: AccountRecord, ctx: UpstreamCallContext, sessionId: string, accept: string): Promise<Response> {

@@ -6,7 +6,6 @@
 import { ApiError } from '../../openai/api-error';
 import type { ResponseItem, ResponsesRequest } from '../../openai/responses-types';
 import type { CompactResult, Upstream, UpstreamCallContext, UpstreamStream } from '../types';
-import { parseResponseEvents } from '../../stream/sse-parse';
 import { retryAfterHeaders } from '../chatgpt/errors';
 import { clientSafeText, errorBodyText } from '../client-safe';
 import { fetchWithHeaderDeadline, UpstreamTimeout } from '../header-deadline';
@@ -24,7 +23,7 @@ export class OpenAiUpstream implements Upstream {
   async createResponse(request: ResponsesRequest, ctx: UpstreamCallContext): Promise<UpstreamStream> {
     const response = await this.post('/responses', { ...request, stream: true }, ctx, 'text/event-stream');
     if (!response.body) throw new ApiError(502, 'upstream_error', 'The upstream answered with an empty body.', { code: 'upstream_error' });
-    return { events: parseResponseEvents(response.body), headers: {}, accountId: null };
+    return { body: response.body, headers: {}, accountId: null };
   }
 
   async compact(request: ResponsesRequest, ctx: UpstreamCallContext): Promise<CompactResult> {

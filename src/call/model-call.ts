@@ -1,25 +1,29 @@
 /**
- * One Responses call through the upstream, shared by every route that needs one
- * (/v1/responses over HTTP and WebSocket, chat completions, image helpers):
- * model and key checks, the upstream call, the normalized event stream, and the
- * metering tap that records usage when the stream ends.
+ * The model call: the only way to a model, shared by every route that needs one
+ * (/v1/responses over HTTP and WebSocket, chat completions, image helpers; compact
+ * and the asset routes go through unary-call.ts with the same admission and meter).
+ * Resolve the model and the key's limits → admit → send → the normalized event
+ * stream → meter exactly once when it ends.
  */
 import { ApiError, quote } from '../openai/api-error';
-import type { ResponseObject, ResponseStreamEvent, ResponsesRequest } from '../openai/responses-types';
+import type { ResponseObject, ResponsesRequest } from '../openai/responses-types';
 import { validateInputImages } from '../openai/image-input';
 import { requestEcho } from '../openai/response-defaults';
 import type { Upstream } from '../upstream/types';
 import type { ModelStore } from '../store/models';
 import type { UsageStore } from '../store/usage';
 import type { KeyRecord } from '../store/keys';
-import type { KeyLimiter } from './limits';
+import { estimateInputTokens, type Admission, type KeyLimiter } from './admission';
+import { outcomeOf, startMeter } from './meter';
 import type { Observer } from '../observe/observer';
 import { serverTiming, type RequestTrace } from '../observe/trace';
-import { normalizeEvents } from '../stream/normalize';
-import { withIdleLimit } from '../stream/idle-limit';
+import { startPump, type Pump, type PumpSource } from './pump';
+import type { Sink } from '../sinks/sink';
+import { aggregateSink } from '../sinks/aggregate';
+
+import { resolveFileInputs, type FileInputSource } from '../service/file-inputs';
 
 const DEFAULT_UPSTREAM_IDLE_MS = 300_000;
-import { resolveFileInputs, type FileInputSource } from './file-inputs';
 
 export interface ResponsesServiceDeps {
   upstream: Upstream;
@@ -41,36 +45,22 @@ export interface ResponseCall {
   route: string;
   signal: AbortSignal;
   forwardHeaders?: Record<string, string>;
+  /** An admission taken by the caller (n image generations admitted together); the call then releases it. */
+  admission?: Admission;
 }
 
 export interface StartedResponse {
-  /**
-   * Normalized events: a clean stream every SDK accepts. Metered: usage is recorded
-   * when the terminal event passes, or when the consumer stops early.
-   */
-  events: AsyncGenerator<ResponseStreamEvent, void, undefined>;
   headers: Record<string, string>;
   model: string;
-  /** Records the outcome of a call whose events were not consumed to the end (e.g. failed aggregation). Idempotent. */
-  finish(final: ResponseObject | null, status?: number, errorCode?: string | null): void;
-}
-
-const TERMINAL = new Set(['response.completed', 'response.incomplete', 'response.failed']);
-
-async function* metered(events: AsyncGenerator<ResponseStreamEvent, void, undefined>, finish: StartedResponse['finish']): AsyncGenerator<ResponseStreamEvent, void, undefined> {
-  let final: ResponseObject | null = null;
-  try {
-    for await (const event of events) {
-      if (TERMINAL.has(event.type)) {
-        final = event.response ?? null;
-        finish(final);
-      }
-      yield event;
-    }
-  } finally {
-    // Early stop (client went away) or a stream with no terminal event.
-    finish(final, final ? undefined : 499);
-  }
+  /**
+   * Runs the stream into a sink through one pump; metered when it ends, however it
+   * ends. Called at most once.
+   */
+  pipe(sink: Sink, opts?: { keepaliveMs?: number }): Pump;
+  /** The whole response into one Response object (stream: false); rejects with the ApiError of a failed one. */
+  aggregate(): Promise<ResponseObject>;
+  /** The client left before the stream was piped anywhere: cancel the upstream and meter it. */
+  abandon(): void;
 }
 
 /** Resolves the requested model against the catalog and the key's allow-list. */
@@ -97,32 +87,12 @@ export async function startResponse(deps: ResponsesServiceDeps, call: ResponseCa
   trace.model = model.id;
   call = { ...call, request: resolveFileInputs(deps.fileInputs, call.request, call.key.id) };
   validateInputImages(call.request.input);
-  const admission = deps.limiter.admit(call.key);
+  const admission = call.admission ?? deps.limiter.admit(call.key, { inputTokens: estimateInputTokens(call.request.input) + estimateInputTokens(call.request.instructions) });
   // From here the call owns the trace: it is completed when the stream ends, not when the handler returns.
   trace.deferred = true;
   deps.observer.metrics.activeStreams.inc();
-  let finished = false;
-  const finish: StartedResponse['finish'] = (final, status, errorCode) => {
-    if (finished) return;
-    finished = true;
-    admission.release();
-    deps.observer.metrics.activeStreams.dec();
-    const httpStatus = status ?? (final?.status === 'failed' || !final ? 502 : 200);
-    trace.usage = final?.usage ?? null;
-    deps.usage.record({
-      keyId: call.key.id,
-      accountId: trace.accountId,
-      route: call.route,
-      model: model.id,
-      status: httpStatus,
-      usage: trace.usage,
-      latencyMs: Math.round(performance.now() - trace.start),
-      ttfbMs: trace.ttfbMs === null ? null : Math.round(trace.ttfbMs),
-      requestId: trace.requestId,
-      errorCode: errorCode ?? final?.error?.code ?? (final ? null : httpStatus === 499 ? 'client_closed_request' : 'stream_ended_early'),
-    });
-    deps.observer.complete(trace, httpStatus);
-  };
+  const meter = startMeter(deps, { key: call.key, route: call.route, model: model.id, trace, admission, completesTrace: true });
+  const finish = (final: ResponseObject | null, status?: number): void => meter(outcomeOf(final, status));
   let upstream;
   try {
     const upstreamRequest: ResponsesRequest = { ...call.request, model: model.upstreamSlug };
@@ -134,17 +104,47 @@ export async function startResponse(deps: ResponsesServiceDeps, call: ResponseCa
     });
   } catch (error) {
     if (error instanceof ApiError) trace.errorCode = error.code ?? error.type;
-    finish(null, error instanceof ApiError ? error.status : 502, error instanceof ApiError ? error.code : 'upstream_error');
+    meter({ status: error instanceof ApiError ? error.status : 502, usage: null, errorCode: error instanceof ApiError ? error.code : 'upstream_error' });
+    deps.observer.metrics.activeStreams.dec();
     if (error instanceof ApiError) Object.assign(error.headers, admission.headers, error.headers);
     throw error;
   }
   trace.accountId = upstream.accountId;
   trace.ttfbMs = performance.now() - trace.start;
+  const source: PumpSource = upstream.body ? { body: upstream.body } : { events: upstream.events ?? (async function* () {})() };
+  let piped = false;
+  const end = (final: ResponseObject | null, status?: number): void => {
+    deps.observer.metrics.activeStreams.dec();
+    finish(final, status);
+  };
+  const pipe: StartedResponse['pipe'] = (sink, opts = {}) => {
+    if (piped) throw new Error('a model call is piped once');
+    piped = true;
+    const pump = startPump(source, sink, {
+      model: model.id,
+      requestMeta: requestEcho(call.request),
+      idleMs: deps.upstreamIdleMs ?? DEFAULT_UPSTREAM_IDLE_MS,
+      keepaliveMs: opts.keepaliveMs ?? 0,
+    });
+    void pump.done.then(({ final, cancelled }) => end(final, final ? undefined : cancelled ? 499 : undefined));
+    return pump;
+  };
   return {
-    events: metered(normalizeEvents(withIdleLimit(upstream.events, deps.upstreamIdleMs ?? DEFAULT_UPSTREAM_IDLE_MS), { model: model.id, requestMeta: requestEcho(call.request) }), finish),
     headers: { ...upstream.headers, ...admission.headers, 'server-timing': serverTiming(trace) },
     model: model.id,
-    finish,
+    pipe,
+    async aggregate() {
+      const sink = aggregateSink();
+      await pipe(sink).done;
+      return sink.aggregator.result();
+    },
+    abandon() {
+      if (piped) return;
+      piped = true;
+      void upstream.body?.cancel().catch(() => {});
+      void Promise.resolve(upstream.events?.[Symbol.asyncIterator]().return?.()).catch(() => {});
+      end(null, 499);
+    },
   };
 }
 
