@@ -85,7 +85,7 @@ export function createApp(deps: AppDeps) {
       if (deps.simulated) set.headers['x-codexin-upstream'] = 'simulator';
     })
     .use(errorPlugin(deps.logger, () => app.routes))
-    .use(accessLogPlugin(deps.observer))
+    .use(accessLogPlugin(deps.observer, deps.usage))
     .use(docsPlugin)
     .use(uiRoutes)
     .use(healthPlugin(deps.db, deps.usage, deps.upstreamReadiness))
@@ -108,7 +108,7 @@ export function createApp(deps: AppDeps) {
         maxBodyBytes: deps.config.maxBodyBytes,
       }),
     )
-    .use(adminRequestsRoutes(auth, { db: deps.db }))
+    .use(adminRequestsRoutes(auth, { db: deps.db, usage: deps.usage }))
     .use(adminLoginsRoutes(auth, { logins: new DeviceLogins(deps.accounts, deps.authUrl ?? deps.config.authUrl), maxBodyBytes: deps.config.maxBodyBytes }));
 }
 

@@ -36,6 +36,7 @@ export type Meter = (outcome: CallOutcome) => void;
 
 export function startMeter(deps: MeterDeps, info: MeterInfo): Meter {
   let done = false;
+  info.trace.metered = true;
   return (outcome) => {
     if (done) return;
     done = true;

@@ -24,13 +24,15 @@ export interface RequestTrace {
   usage: Usage | null;
   /** A model call completes the trace itself when its stream ends, not when the handler returns. */
   deferred: boolean;
+  /** Set when a model call's meter writes this request's usage row (the access log then writes none). */
+  metered: boolean;
   done: boolean;
 }
 
 const traces = new WeakMap<Request, RequestTrace>();
 
 export function newTrace(requestId: string, method: string, path: string, start = performance.now()): RequestTrace {
-  return { requestId, start, method, path, route: null, keyId: null, authMs: null, model: null, accountId: null, ttfbMs: null, status: null, errorCode: null, usage: null, deferred: false, done: false };
+  return { requestId, start, method, path, route: null, keyId: null, authMs: null, model: null, accountId: null, ttfbMs: null, status: null, errorCode: null, usage: null, deferred: false, metered: false, done: false };
 }
 
 export function attachTrace(request: Request, trace: RequestTrace): void {

@@ -1,5 +1,5 @@
 /**
- * GET /admin/requests: the most recent model calls (the dashboard's Requests page).
+ * GET /admin/requests: the most recent /v1 calls of the keys, model calls with their tokens (the dashboard's Requests page).
  * Who, where, what and how it went: key, account, route, model, status, error code,
  * latency, time to first byte, tokens. No prompt, no output, no secret.
  */
@@ -8,6 +8,7 @@ import { ErrorEnvelopeSchema, authErrorResponses } from '../openai/schemas';
 import type { authPlugin } from '../http/auth';
 import type { Db } from '../store/db';
 import { recentRequests } from '../store/usage-queries';
+import type { UsageStore } from '../store/usage';
 
 const nullable = <T extends Parameters<typeof t.Union>[0][number]>(schema: T) => t.Union([schema, t.Null()]);
 
@@ -29,11 +30,13 @@ const RecentRequestSchema = t.Object({
   reasoning_tokens: t.Number(),
 });
 
-export function adminRequestsRoutes(auth: ReturnType<typeof authPlugin>, deps: { db: Db }) {
+export function adminRequestsRoutes(auth: ReturnType<typeof authPlugin>, deps: { db: Db; usage: UsageStore }) {
   return new Elysia({ name: 'codexin.routes.admin-requests', prefix: '/admin', detail: { tags: ['Admin'] } }).use(auth).get(
     '/requests',
     ({ query }) => {
       const limit = query.limit ?? 50;
+      // Rows are written behind the requests: the latest must be in the table before it is read.
+      deps.usage.flush();
       const data = recentRequests(deps.db, { limit, before: query.before, outcome: query.outcome, keyId: query.key_id });
       const last = data.at(-1);
       return { object: 'list' as const, data, next_before: data.length === limit && last ? last.id : null };
@@ -51,7 +54,7 @@ export function adminRequestsRoutes(auth: ReturnType<typeof authPlugin>, deps: {
         400: ErrorEnvelopeSchema,
         ...authErrorResponses,
       },
-      detail: { summary: 'The most recent model calls, newest first (no prompts, no secrets)' },
+      detail: { summary: 'The most recent /v1 calls of the keys, newest first (no prompts, no secrets)' },
     },
   );
 }

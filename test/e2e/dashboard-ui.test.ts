@@ -185,6 +185,10 @@ describe('operator dashboard at /ui (headless Chromium, compiled binary, simulat
       expect(callText).toContain('gpt-5.5');
       expect(callText).toContain('200');
       expect(await requests.innerText()).not.toContain('from the dashboard test');
+      // every call the key made is there, not only model calls: the /v1/models one too
+      const listing = requests.locator('tbody tr', { hasText: 'dashboard-e2e' }).filter({ hasText: '/v1/models' });
+      await listing.first().waitFor();
+      expect(await listing.first().innerText()).toContain('200');
       // only the failures, with the status and error code the client got
       await page.getByRole('combobox', { name: /^Show/ }).selectOption('error');
       const failure = requests.locator('tbody tr', { hasText: 'dashboard-e2e' }).filter({ hasText: 'server_error' });
@@ -198,7 +202,8 @@ describe('operator dashboard at /ui (headless Chromium, compiled binary, simulat
       const totals = page.getByTestId('usage-totals');
       const usageRow = totals.locator('tr', { has: page.getByRole('rowheader', { name: /dashboard-e2e/ }) });
       await usageRow.waitFor();
-      expect((await usageRow.locator('td').first().innerText()).trim()).toBe('2');
+      // /v1/me (the client config the page fetched with the new key), /v1/models and the two model calls
+      expect((await usageRow.locator('td').first().innerText()).trim()).toBe('4');
       expect(await page.locator('.chart canvas').count()).toBe(2);
       await page.screenshot({ path: join(RESULTS, 'dashboard-usage-desktop.png'), fullPage: true });
       await page.getByRole('combobox', { name: /^Per/ }).selectOption('account');

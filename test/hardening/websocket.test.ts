@@ -45,7 +45,7 @@ const CASES: [string, string | Uint8Array, number, string, string | null][] = [
   ['a binary frame', new Uint8Array([0xff, 0x00, 0x01]), 400, 'invalid_json', null],
   ['60,000-deep nesting', `{"type":"response.create","model":"gpt-5.5","input":${'['.repeat(60_000)}${']'.repeat(60_000)}}`, 400, 'invalid_json', null],
   ['an unknown type', '{"type":"drop.tables"}', 400, 'unsupported_message_type', 'type'],
-  ['no model', '{"type":"response.create","input":"hi"}', 400, 'missing_required_parameter', 'model'],
+  ['no model', '{"type":"response.create","input":"hi"}', 400, 'invalid_request', 'model'],
   ['a 100 KB model name', `{"type":"response.create","model":"${'m'.repeat(100_000)}","input":"hi"}`, 404, 'model_not_found', 'model'],
   ['NUL in prompt_cache_key', '{"type":"response.create","model":"gpt-5.5","input":"hi","prompt_cache_key":"a\\u0000b"}', 400, 'invalid_header_value', 'prompt_cache_key'],
 ];

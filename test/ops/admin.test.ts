@@ -52,10 +52,13 @@ describe('admin API', () => {
     const view = await json<Record<string, unknown>>(patched);
     expect(view).toMatchObject({ scopes: ['advanced'], rpm: null, token_quota_daily: 5000, max_concurrent: 2, models: ['gpt-5.5'] });
     expect(JSON.stringify(view)).not.toContain(body.key);
-    const fetched = await json<{ usage: { requests: number } }>(await gw.call(`/admin/keys/${body.id}`, { key: admin }));
-    expect(fetched.usage.requests).toBe(0);
+    // Every /v1 call of the key is a request: the /v1/models one above (its row is written once
+    // the answer is sent, so it may land a moment later), then a model call.
+    const requestsOf = async () => (await json<{ usage: { requests: number } }>(await gw.call(`/admin/keys/${body.id}`, { key: admin }))).usage.requests;
+    for (let i = 0; i < 20 && (await requestsOf()) === 0; i++) await Bun.sleep(5);
+    expect(await requestsOf()).toBe(1);
     await gw.call('/v1/responses', { key: body.key, method: 'POST', json: { model: 'gpt-5.5', input: 'count me' } });
-    expect((await json<{ usage: { requests: number; output_tokens: number } }>(await gw.call(`/admin/keys/${body.id}`, { key: admin }))).usage.requests).toBe(1);
+    expect((await json<{ usage: { requests: number; output_tokens: number } }>(await gw.call(`/admin/keys/${body.id}`, { key: admin }))).usage.requests).toBe(2);
     expect((await gw.call(`/admin/keys/${body.id}`, { key: admin, method: 'DELETE' })).status).toBe(200);
     expect((await gw.call('/v1/models', { key: body.key })).status).toBe(401);
     expect((await gw.call('/admin/keys/key_nope', { key: admin, method: 'PATCH', json: { rpm: 1 } })).status).toBe(404);

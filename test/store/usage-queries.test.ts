@@ -31,6 +31,7 @@ describe('recentRequests', () => {
     usage.record({ ...entry, status: 200 }, 1000);
     usage.record({ ...entry, status: 429, errorCode: 'usage_limit_reached' }, 2000);
     usage.record({ ...entry, keyId: 'key_b', status: 499, errorCode: 'client_closed_request' }, 3000);
+    usage.flush();
 
     const all = recentRequests(db, { limit: 10 });
     expect(all.map((r) => [r.at, r.status, r.error_code])).toEqual([

@@ -6,6 +6,7 @@ import { createApp, type App } from '../../src/app';
 import { openDatabase, type Db } from '../../src/store/db';
 import { KeyStore, type KeyScope } from '../../src/store/keys';
 import { ModelStore } from '../../src/store/models';
+import { attachSecretKey, loadSecretBox } from '../../src/store/secret-key';
 import { AccountStore } from '../../src/store/accounts';
 import { UsageStore } from '../../src/store/usage';
 import { createLogger, type Logger } from '../../src/log';
@@ -59,6 +60,8 @@ export async function startGateway(opts: { accounts?: number; accessTtlSeconds?:
   const logs: string[] = [];
   const logger: Logger = createLogger('debug', (line) => logs.push(line));
   const db = openDatabase(opts.dbPath ?? ':memory:');
+  // A file database needs a secret key for its tokens, as openDataDir gives serve: a key of this run's.
+  if (opts.dbPath) attachSecretKey(db, () => loadSecretBox({ kind: 'ephemeral' }, () => false));
   // As serve does: never wait long on a lock another process holds.
   db.exec('PRAGMA busy_timeout = 250');
   const keys = new KeyStore(db);

@@ -1,4 +1,4 @@
-/** Requests: the most recent model calls with who, where, outcome and timings, filterable by outcome. No prompts, no secrets. */
+/** Requests: the most recent API calls of the keys (model calls and the rest of /v1) with who, where, outcome and timings, filterable by outcome. No prompts, no secrets. */
 import { useState } from 'preact/hooks';
 import { call, type AccountView, type KeyView, type List, type RecentRequest } from '../api';
 import { LoadState, Notice, messageOf, useLoad } from '../components';
@@ -52,7 +52,7 @@ export function RequestsPage({ adminKey }: { adminKey: string }) {
           </button>
         </div>
       </div>
-      <p class="muted">Model calls only (responses, chat, images, audio, file uploads): ids, outcome and timings; prompts and replies are never stored. The request id is the one in x-request-id and in the server's log.</p>
+      <p class="muted">Every /v1 call a key made, model calls with their tokens: ids, outcome and timings; prompts and replies are never stored. The request id is the one in x-request-id and in the server's log.</p>
       <LoadState loaded={first} what="requests" />
       {first.data && rows.length === 0 ? <Notice kind="info">{outcome === 'error' ? 'No failed requests.' : 'No requests yet.'}</Notice> : null}
       {rows.length > 0 ? (

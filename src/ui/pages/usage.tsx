@@ -63,7 +63,7 @@ export function UsagePage({ adminKey }: { adminKey: string }) {
         </div>
       </div>
       <LoadState loaded={usage} what="usage" />
-      {usage.data && totals.length === 0 ? <Notice kind="info">No model calls in the last {DAYS} days.</Notice> : null}
+      {usage.data && totals.length === 0 ? <Notice kind="info">No requests in the last {DAYS} days.</Notice> : null}
       {totals.length > 0 ? (
         <>
           <div class="charts">
