@@ -4,7 +4,7 @@ BUN := node_modules/.bin/bun
 DEPS_STAMP := node_modules/.deps-stamp
 JUNIT := test-results/junit.xml
 
-.PHONY: run test build release bench typecheck deps browser clean ui
+.PHONY: run test build release bench typecheck deps browser services clean ui
 
 # Flags for `make run`, e.g. make run ARGS="--upstream mock".
 ARGS ?=
@@ -52,7 +52,11 @@ release: $(DEPS_STAMP) $(UI_BUNDLE)
 browser:
 	@command -v chromium >/dev/null 2>&1 || { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || { echo "make: could not install chromium (needed by test/e2e/docs-ui.test.ts)"; exit 1; }; }
 
-test: deps build browser
+# The scale-out tests start real PostgreSQL and Redis servers on loopback (test/support/services.ts).
+services:
+	@{ ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1; } || { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server >/dev/null) || { echo "make: could not install postgresql and redis-server (needed by the scale-out tests)"; exit 1; }; }
+
+test: deps build browser services
 	@mkdir -p test-results
 	# bun 1.4 ignores bunfig's [test] timeout: give tests that start processes room on a loaded machine here.
 	$(BUN) test --timeout 60000 --reporter=junit --reporter-outfile=$(JUNIT)

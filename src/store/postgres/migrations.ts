@@ -1,0 +1,124 @@
+/**
+ * The PostgreSQL schema, applied in order and recorded in `codexin_schema`. Append
+ * new steps; never edit a step that has shipped. Column names and value shapes match
+ * the SQLite schema (times are Unix ms, JSON in text,
+ * flags as 0/1), so one row type serves both and `codexin db copy` moves rows as they are.
+ *
+ * Times and counters are `double precision`: Bun's client returns int8 as a string,
+ * while a float8 holds every integer below 2^53 exactly (Unix ms, token counts) and
+ * arrives as a JavaScript number. Aggregates are cast back where they would widen.
+ */
+export const PG_MIGRATIONS: readonly string[] = [
+  // 1: everything the single-binary schema has, plus bytes of uploaded files.
+  `
+  CREATE TABLE keys (
+    id text PRIMARY KEY,
+    name text NOT NULL,
+    key_hash bytea NOT NULL UNIQUE,
+    prefix text NOT NULL,
+    scopes text NOT NULL DEFAULT '[]',
+    created_at double precision NOT NULL,
+    last_used_at double precision,
+    expires_at double precision,
+    revoked_at double precision,
+    rpm integer,
+    token_quota_daily double precision,
+    token_quota_weekly double precision,
+    max_concurrent integer,
+    allowed_models text,
+    usage_reset_at double precision
+  );
+  CREATE TABLE models (
+    id text PRIMARY KEY,
+    upstream_slug text NOT NULL,
+    display_name text NOT NULL,
+    owned_by text NOT NULL DEFAULT 'openai',
+    created double precision NOT NULL,
+    context_window integer NOT NULL,
+    default_reasoning_effort text,
+    position integer NOT NULL,
+    enabled integer NOT NULL DEFAULT 1
+  );
+  CREATE TABLE accounts (
+    id text PRIMARY KEY,
+    label text NOT NULL,
+    chatgpt_account_id text NOT NULL UNIQUE,
+    email text,
+    plan text,
+    access_token text NOT NULL,
+    refresh_token text NOT NULL,
+    id_token text NOT NULL,
+    access_expires_at double precision,
+    last_refresh_at double precision,
+    status text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'needs_login', 'disabled')),
+    status_message text,
+    cooldown_until double precision,
+    last_used_at double precision,
+    quota text,
+    created_at double precision NOT NULL,
+    refresh_started_at double precision
+  );
+  CREATE TABLE usage (
+    id bigserial PRIMARY KEY,
+    row_uid text UNIQUE,
+    at double precision NOT NULL,
+    key_id text,
+    account_id text,
+    route text NOT NULL,
+    model text,
+    status integer NOT NULL,
+    input_tokens double precision NOT NULL DEFAULT 0,
+    cached_tokens double precision NOT NULL DEFAULT 0,
+    output_tokens double precision NOT NULL DEFAULT 0,
+    reasoning_tokens double precision NOT NULL DEFAULT 0,
+    latency_ms integer,
+    ttfb_ms integer,
+    request_id text,
+    error_code text
+  );
+  CREATE INDEX usage_key_at ON usage (key_id, at);
+  CREATE INDEX usage_account_at ON usage (account_id, at);
+  CREATE INDEX usage_at ON usage (at);
+  CREATE TABLE usage_daily (
+    key_id text NOT NULL,
+    day integer NOT NULL,
+    tokens double precision NOT NULL DEFAULT 0,
+    PRIMARY KEY (key_id, day)
+  );
+  CREATE TABLE files (
+    id text PRIMARY KEY,
+    key_id text NOT NULL,
+    filename text NOT NULL,
+    purpose text NOT NULL,
+    bytes double precision NOT NULL,
+    sha256 text NOT NULL,
+    mime text NOT NULL,
+    created_at double precision NOT NULL,
+    expires_at double precision,
+    upstream_file_id text,
+    seq bigserial UNIQUE
+  );
+  CREATE INDEX files_key_seq ON files (key_id, seq);
+  CREATE INDEX files_sha256 ON files (sha256);
+  CREATE TABLE blobs (
+    sha256 text PRIMARY KEY,
+    bytes bytea NOT NULL
+  );
+  CREATE TABLE rate_hits (
+    key_id text NOT NULL,
+    at double precision NOT NULL
+  );
+  CREATE INDEX rate_hits_key_at ON rate_hits (key_id, at);
+  CREATE TABLE leases (
+    id text PRIMARY KEY,
+    key_id text NOT NULL,
+    expires_at double precision NOT NULL
+  );
+  CREATE INDEX leases_key ON leases (key_id, expires_at);
+  CREATE TABLE instances (
+    id text PRIMARY KEY,
+    started_at double precision NOT NULL,
+    seen_at double precision NOT NULL
+  );
+  `,
+];
