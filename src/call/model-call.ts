@@ -87,7 +87,7 @@ export async function startResponse(deps: ResponsesServiceDeps, call: ResponseCa
   trace.model = model.id;
   call = { ...call, request: resolveFileInputs(deps.fileInputs, call.request, call.key.id) };
   validateInputImages(call.request.input);
-  const admission = call.admission ?? deps.limiter.admit(call.key, { inputTokens: estimateInputTokens(call.request.input) + estimateInputTokens(call.request.instructions) });
+  const admission = call.admission ?? await deps.limiter.admit(call.key, { inputTokens: estimateInputTokens(call.request.input) + estimateInputTokens(call.request.instructions) });
   // From here the call owns the trace: it is completed when the stream ends, not when the handler returns.
   trace.deferred = true;
   deps.observer.metrics.activeStreams.inc();

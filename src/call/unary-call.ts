@@ -32,7 +32,7 @@ export interface UnaryCallInfo {
 export async function unaryCall<T extends { accountId: string | null }>(deps: UnaryCallDeps, info: UnaryCallInfo, run: () => Promise<T>, usageOf: (result: T) => Usage | null = () => null): Promise<T> {
   const { trace } = info;
   trace.model = info.model;
-  const admission = deps.limiter.admit(info.key, { inputTokens: info.inputTokens });
+  const admission = await deps.limiter.admit(info.key, { inputTokens: info.inputTokens });
   if (info.headers) Object.assign(info.headers, admission.headers);
   const meter = startMeter(deps, { key: info.key, route: info.route, model: info.model, trace, admission, completesTrace: false });
   const started = performance.now();

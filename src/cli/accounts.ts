@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError, resolveConfig } from '../config';
-import { AccountStore, accountView } from '../store/accounts';
+import { SqliteAccountStore, accountView } from '../store/accounts';
 import { AuthJsonError, parseAuthJson } from '../upstream/chatgpt/auth-json';
 import { parseCommandArgs, printResult } from './args';
 import { describeWindow, quotaWindows, utc } from './quota';
@@ -68,7 +68,7 @@ export async function accountsCommand(argv: string[]): Promise<number> {
       }
       if (/\s/.test(input.refreshToken)) throw new ConfigError(`accounts import: ${path}: tokens.refresh_token contains whitespace; expected the auth.json of a Codex CLI ChatGPT login`);
       return withDataDir(config, (db) => {
-        const { record, created } = new AccountStore(db).upsert({ ...input, label: typeof values.label === 'string' ? values.label : undefined });
+        const { record, created } = new SqliteAccountStore(db).upsert({ ...input, label: typeof values.label === 'string' ? values.label : undefined });
         printResult(json, { ...accountView(record), created }, () =>
           [
             `${created ? 'Imported' : 'Updated'} account ${record.id} (${record.email ?? record.chatgptAccountId}, plan ${record.plan ?? 'unknown'}).`,
@@ -81,7 +81,7 @@ export async function accountsCommand(argv: string[]): Promise<number> {
     }
     case 'list': {
       return withDataDir(config, (db) => {
-        const accounts = new AccountStore(db).list().map((record) => ({ ...accountView(record), quota_windows: quotaWindows(record.quota) }));
+        const accounts = new SqliteAccountStore(db).list().map((record) => ({ ...accountView(record), quota_windows: quotaWindows(record.quota) }));
         const now = Date.now();
         printResult(json, accounts, () =>
           accounts.length === 0
@@ -108,7 +108,7 @@ export async function accountsCommand(argv: string[]): Promise<number> {
       const id = positionals[0];
       if (!id || positionals.length > 1) throw new ConfigError('accounts remove: give exactly one account id (see codexin accounts list)');
       return withDataDir(config, (db) => {
-        if (!new AccountStore(db).remove(id)) {
+        if (!new SqliteAccountStore(db).remove(id)) {
           process.stderr.write(`codexin: no account with id ${id}\n`);
           return 1;
         }

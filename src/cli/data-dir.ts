@@ -6,7 +6,7 @@
 import { chmodSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeDatabase, openDatabase, type Db } from '../store/db';
-import { AccountStore } from '../store/accounts';
+import { SqliteAccountStore } from '../store/accounts';
 import { attachSecretKey, loadSecretBox } from '../store/secret-key';
 import { ConfigError, type Config } from '../config';
 import { lockDataDir, type DataDirLock } from './serve-lock';
@@ -85,7 +85,7 @@ function openDataDirDatabase(config: Config): Db {
     throw unusable(config.dataDir, error);
   }
   // Loaded only when a store needs tokens: `keys create` works without the key.
-  attachSecretKey(db, () => loadSecretBox(config.secretKey, () => AccountStore.holdsSealedTokens(db)));
+  attachSecretKey(db, () => loadSecretBox(config.secretKey, () => SqliteAccountStore.holdsSealedTokens(db)));
   return db;
 }
 

@@ -6,7 +6,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config';
 import type { Db } from '../store/db';
-import { AccountStore } from '../store/accounts';
+import { SqliteAccountStore } from '../store/accounts';
 import { secretBoxFor } from '../store/secret-key';
 import { DB_FILE } from './data-dir';
 import { LOCK_FILE } from './serve-lock';
@@ -60,7 +60,7 @@ export function secretKeyCheck(config: Config, db: Db): Check {
   const source =
     config.secretKey.kind === 'inline' ? 'CODEXIN_SECRET_KEY' : config.secretKey.kind === 'file' ? config.secretKey.path : 'a random in-memory key';
   try {
-    const accounts = new AccountStore(db);
+    const accounts = new SqliteAccountStore(db);
     accounts.assertReadable();
     const count = accounts.list().length;
     const fingerprint = secretBoxFor(db)().fingerprint;

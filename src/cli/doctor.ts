@@ -4,7 +4,7 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { resolveConfig } from '../config';
-import { AccountStore } from '../store/accounts';
+import { SqliteAccountStore } from '../store/accounts';
 import { closeDatabase } from '../store/db';
 import { parseCommandArgs, printResult } from './args';
 import { openDataDir } from './data-dir';
@@ -25,7 +25,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     const keyCheck = secretKeyCheck(config, db);
     checks.push(keyCheck, fileModeCheck(looseBefore, looseFileModes(config)));
     if (config.upstream === 'chatgpt' && keyCheck.ok) {
-      const accounts = new AccountStore(db).list();
+      const accounts = new SqliteAccountStore(db).list();
       if (accounts.length === 0) checks.push({ name: 'accounts', ok: false, detail: 'none: run "codexin accounts import ~/.codex/auth.json" or "codexin login"' });
       for (const a of accounts) {
         const expired = a.accessExpiresAt !== null && a.accessExpiresAt <= Date.now();

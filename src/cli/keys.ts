@@ -1,6 +1,6 @@
 /** `codexin keys create|list|revoke`: manage API keys from the shell. */
 import { ConfigError, parseDuration, resolveConfig } from '../config';
-import { KeyStore, keyView, type KeyScope } from '../store/keys';
+import { SqliteKeyStore, keyView, type KeyScope } from '../store/keys';
 import { parseCommandArgs, printResult } from './args';
 import { withDataDir } from './data-dir';
 import { describeDuration, utc } from './quota';
@@ -68,7 +68,7 @@ export async function keysCommand(argv: string[]): Promise<number> {
       const models = typeof values.models === 'string' ? values.models.split(',').map((m) => m.trim()).filter(Boolean) : null;
       if (models && models.length === 0) throw new ConfigError('--models: give at least one model id');
       return withDataDir(config, (db) => {
-        const { record, secret } = new KeyStore(db).create({
+        const { record, secret } = new SqliteKeyStore(db).create({
           name: name.trim(),
           scopes,
           expiresAt: expiresIn ? Date.now() + expiresIn : null,
@@ -86,7 +86,7 @@ export async function keysCommand(argv: string[]): Promise<number> {
     }
     case 'list': {
       return withDataDir(config, (db) => {
-        const keys = new KeyStore(db).list().map(keyView);
+        const keys = new SqliteKeyStore(db).list().map(keyView);
         printResult(json, keys, () =>
           keys.length === 0
             ? 'No keys.'
@@ -101,7 +101,7 @@ export async function keysCommand(argv: string[]): Promise<number> {
       const id = positionals[0];
       if (!id || positionals.length > 1) throw new ConfigError('keys revoke: give exactly one key id (see codexin keys list)');
       return withDataDir(config, (db) => {
-        const ok = new KeyStore(db).revoke(id);
+        const ok = new SqliteKeyStore(db).revoke(id);
         if (!ok) {
           process.stderr.write(`codexin: no key with id ${id}\n`);
           return 1;

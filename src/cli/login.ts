@@ -3,7 +3,7 @@
  * device code (headless hosts); the new account is stored and owned by CodexIn.
  */
 import { ConfigError, resolveConfig } from '../config';
-import { AccountStore, type AccountTokens } from '../store/accounts';
+import { SqliteAccountStore, type AccountTokens } from '../store/accounts';
 import { BROWSER_LOGIN_PORT, completeDeviceLogin, startDeviceLogin } from '../upstream/chatgpt/oauth';
 import { chatGptClaims } from '../upstream/chatgpt/jwt';
 import { parseCommandArgs, printResult } from './args';
@@ -45,7 +45,7 @@ export async function loginCommand(argv: string[]): Promise<number> {
   const accountId = claims.accountId ?? accessClaims.accountId;
   if (!accountId) throw new Error('the login returned no ChatGPT account id');
   return withDataDir(config, (db) => {
-    const { record, created } = new AccountStore(db).upsert({
+    const { record, created } = new SqliteAccountStore(db).upsert({
       ...tokens,
       chatgptAccountId: accountId,
       email: claims.email,

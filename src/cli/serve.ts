@@ -5,10 +5,10 @@
 import { resolveConfig, ConfigError } from '../config';
 import { loggerFor } from '../log';
 import { createApp } from '../app';
-import { KeyStore } from '../store/keys';
-import { ModelStore } from '../store/models';
+import { SqliteKeyStore } from '../store/keys';
+import { SqliteModelStore } from '../store/models';
 import { closeDatabase } from '../store/db';
-import { AccountStore } from '../store/accounts';
+import { SqliteAccountStore } from '../store/accounts';
 import { UsageStore } from '../store/usage';
 import { buildUpstream } from '../upstream/factory';
 import { FileStore } from '../store/files';
@@ -44,7 +44,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   // retried; anything else fails after this instead of freezing every stream.
   db.exec('PRAGMA busy_timeout = 250');
   // A wrong or missing secret key stops the server before it writes anything.
-  const accounts = new AccountStore(db);
+  const accounts = new SqliteAccountStore(db);
   try {
     accounts.assertReadable();
   } catch (error) {
@@ -52,8 +52,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     lock?.release();
     throw error;
   }
-  const keys = new KeyStore(db);
-  const models = new ModelStore(db);
+  const keys = new SqliteKeyStore(db);
+  const models = new SqliteModelStore(db);
   models.seed();
 
   if (keys.count() === 0) {

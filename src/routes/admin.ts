@@ -149,8 +149,8 @@ export function adminRoutes(auth: ReturnType<typeof authPlugin>, deps: AdminDeps
       })
       .post(
         '/keys',
-        ({ body, status }) => {
-          const { record, secret } = deps.keys.create({
+        async ({ body, status }) => {
+          const { record, secret } = await deps.keys.create({
             name: body.name,
             scopes: body.scopes ?? [],
             expiresAt: body.expires_in_seconds ? Date.now() + body.expires_in_seconds * 1000 : null,
@@ -178,7 +178,7 @@ export function adminRoutes(auth: ReturnType<typeof authPlugin>, deps: AdminDeps
       })
       .patch(
         '/keys/:id',
-        ({ params, body }) => {
+        async ({ params, body }) => {
           const patch: KeyPatch = {};
           if (body.name !== undefined) patch.name = body.name;
           if (body.scopes !== undefined) patch.scopes = body.scopes;
@@ -191,7 +191,7 @@ export function adminRoutes(auth: ReturnType<typeof authPlugin>, deps: AdminDeps
           const current = deps.keys.get(params.id);
           if (!current) throw notFound('key', params.id);
           keepAnAdmin(deps.keys, current, { ...current, ...patch });
-          deps.keys.update(params.id, patch);
+          await deps.keys.update(params.id, patch);
           return withUsage(params.id);
         },
         {
@@ -205,19 +205,19 @@ export function adminRoutes(auth: ReturnType<typeof authPlugin>, deps: AdminDeps
       )
       .post(
         '/keys/:id/reset-usage',
-        ({ params }) => {
-          if (!deps.keys.resetUsage(params.id)) throw notFound('key', params.id);
+        async ({ params }) => {
+          if (!(await deps.keys.resetUsage(params.id))) throw notFound('key', params.id);
           return withUsage(params.id);
         },
         { auth: 'admin', params: t.Object({ id: t.String() }), response: { 200: KeyWithUsageSchema, ...errors }, detail: { summary: 'Restart the token quotas of a key from zero (history is kept)' } },
       )
       .delete(
         '/keys/:id',
-        ({ params }) => {
+        async ({ params }) => {
           const current = deps.keys.get(params.id);
           if (!current) throw notFound('key', params.id);
           keepAnAdmin(deps.keys, current, null);
-          deps.keys.revoke(params.id);
+          await deps.keys.revoke(params.id);
           return { id: params.id, object: 'key' as const, revoked: true };
         },
         {
@@ -235,11 +235,11 @@ export function adminRoutes(auth: ReturnType<typeof authPlugin>, deps: AdminDeps
       })
       .post(
         '/accounts/:id/:action',
-        ({ params }) => {
+        async ({ params }) => {
           const account = deps.accounts.get(params.id);
           if (!account) throw notFound('account', params.id);
-          if (params.action === 'disable') deps.accounts.setStatus(account.id, 'disabled', 'disabled by the operator');
-          else if (account.status === 'disabled') deps.accounts.setStatus(account.id, 'active', null);
+          if (params.action === 'disable') await deps.accounts.setStatus(account.id, 'disabled', 'disabled by the operator');
+          else if (account.status === 'disabled') await deps.accounts.setStatus(account.id, 'active', null);
           return accountView(deps.accounts.get(account.id)!);
         },
         {
@@ -251,8 +251,8 @@ export function adminRoutes(auth: ReturnType<typeof authPlugin>, deps: AdminDeps
       )
       .delete(
         '/accounts/:id',
-        ({ params }) => {
-          if (!deps.accounts.remove(params.id)) throw notFound('account', params.id);
+        async ({ params }) => {
+          if (!(await deps.accounts.remove(params.id))) throw notFound('account', params.id);
           return { id: params.id, object: 'account' as const, deleted: true };
         },
         {
@@ -297,8 +297,8 @@ export function adminRoutes(auth: ReturnType<typeof authPlugin>, deps: AdminDeps
       })
       .patch(
         '/models/:id',
-        ({ params, body }) => {
-          const model = deps.models.setEnabled(params.id, body.enabled);
+        async ({ params, body }) => {
+          const model = await deps.models.setEnabled(params.id, body.enabled);
           if (!model) throw notFound('model', params.id);
           return modelView(model);
         },
@@ -318,7 +318,7 @@ export function adminRoutes(auth: ReturnType<typeof authPlugin>, deps: AdminDeps
             throw new ApiError(501, 'invalid_request_error', 'This upstream publishes no model catalog.', { code: 'not_supported' });
           }
           const listed = (await deps.upstream.listModels()).filter((m) => m.listed);
-          const result = deps.models.mergeCatalog(listed);
+          const result = await deps.models.mergeCatalog(listed);
           return { ...result, data: deps.models.listAll().map(modelView) };
         },
         {

@@ -95,7 +95,7 @@ export function imagesRoutes(auth: ReturnType<typeof authPlugin>, deps: ImagesRo
     resolveModel(deps.models, apiKey, model);
     // All n calls are admitted up front (rpm, quota, concurrency): a key that may not
     // make n images gets its 429 before the first one is generated, not after.
-    const group = deps.limiter.admit(apiKey, { calls: n, inputTokens: estimateInputTokens(upstreamRequest.input) });
+    const group = await deps.limiter.admit(apiKey, { calls: n, inputTokens: estimateInputTokens(upstreamRequest.input) });
     const admission = { headers: group.headers, release: () => {} };
     try {
       // One call per image, one after another: the tool makes one image per call, and

@@ -65,13 +65,13 @@ export class DeviceLogins {
       finishedAt: null,
     };
     this.logins.set(login.id, login);
-    void completeDeviceLogin(this.authUrl, code, { timeoutMs: LOGIN_TIMEOUT_MS, fetchImpl: this.fetchImpl }).then(
-      (tokens) => {
+    void completeDeviceLogin(this.authUrl, code, { timeoutMs: LOGIN_TIMEOUT_MS, fetchImpl: this.fetchImpl })
+      .then(async (tokens) => {
         const claims = chatGptClaims(tokens.idToken);
         const accessClaims = chatGptClaims(tokens.accessToken);
         const accountId = claims.accountId ?? accessClaims.accountId;
         if (!accountId) return this.finish(login, { status: 'failed', error: 'the login returned no ChatGPT account id' });
-        const { record, created } = this.accounts.upsert({
+        const { record, created } = await this.accounts.upsert({
           ...tokens,
           chatgptAccountId: accountId,
           email: claims.email,
@@ -80,9 +80,9 @@ export class DeviceLogins {
           lastRefreshAt: Date.now(),
         });
         this.finish(login, { status: 'complete', account: accountView(record), created });
-      },
-      (error: unknown) => this.finish(login, { status: 'failed', error: (error as Error).message }),
-    );
+      })
+      // A failed login, and a login whose account could not be stored (database unreachable).
+      .catch((error: unknown) => this.finish(login, { status: 'failed', error: (error as Error).message }));
     return login;
   }
 

@@ -10,6 +10,7 @@
  * CLI command beside the server) changed the database.
  */
 import type { Db } from './db';
+import type { Awaitable } from './awaitable';
 import { isSealed, SecretKeyError, type SecretBox } from './secret-box';
 import { secretBoxFor } from './secret-key';
 import { openToken, rowToRecord, sealPlaintextRows, sealTokens, TOKEN_COLUMNS, type AccountRow } from './account-rows';
@@ -85,9 +86,47 @@ export interface ImportAccountInput extends AccountTokens {
 /** What a compare-and-set write found: `saved`, or the account as it is stored now (null: removed). */
 export type TokenWriteResult = { saved: true; record: AccountRecord } | { saved: false; current: AccountRecord | null };
 
-type BoxSource = SecretBox | (() => SecretBox);
+export type BoxSource = SecretBox | (() => SecretBox);
 
-export class AccountStore {
+/**
+ * The accounts, read from memory on every request (the pool reads the list per call)
+ * and written through. Token writes are compare-and-set on the refresh token spent.
+ */
+export interface AccountStore {
+  /** Throws unless the secret key opens every stored token (serve checks it at start). */
+  assertReadable(): void;
+  /** SQLite only: re-reads when another connection committed (PostgreSQL is told by NOTIFY). */
+  syncExternalChanges?(): boolean;
+  /** Adds an account, or replaces the tokens of the one with the same ChatGPT account id. */
+  upsert(input: ImportAccountInput): Awaitable<{ record: AccountRecord; created: boolean }>;
+  get(id: string): AccountRecord | null;
+  /** Every account, oldest first, from memory. */
+  list(): AccountRecord[];
+  /** The account as the database has it now, for decisions another writer may have changed (a refresh). */
+  reread(id: string): Awaitable<AccountRecord | null>;
+  /** Works even when the tokens cannot be opened: removing an account is how to recover from a lost key. */
+  remove(id: string): Awaitable<boolean>;
+  /** Overwrites the tokens unconditionally (an operator's decision; refreshes use saveRefreshedTokens). */
+  saveTokens(id: string, tokens: AccountTokens, now?: number): Awaitable<void>;
+  /** Saves a refresh's result only if the stored refresh token is still `spentRefreshToken`. */
+  saveRefreshedTokens(id: string, spentRefreshToken: string, tokens: AccountTokens, now?: number): Awaitable<TokenWriteResult>;
+  /** Marks the account needs_login only if its stored refresh token is still the one that was rejected. */
+  markNeedsLogin(id: string, rejectedRefreshToken: string, message: string): Awaitable<TokenWriteResult>;
+  /** Notes that a refresh round trip starts (`at`) or ended with an answer (null). */
+  markRefreshInFlight(id: string, at: number | null): Awaitable<void>;
+  setStatus(id: string, status: AccountStatus, message: string | null): Awaitable<void>;
+  /** Sets a cooldown; an earlier one never shortens a later one set by a peer (null clears). */
+  setCooldown(id: string, until: number | null): Awaitable<void>;
+  markUsed(id: string, now?: number): Awaitable<void>;
+  saveQuota(id: string, quota: Record<string, string>): Awaitable<void>;
+  /**
+   * Runs one refresh of the account with every other refresher of it (in any process
+   * sharing the database) kept out until `work` ends; `work` re-reads under it.
+   */
+  exclusiveRefresh<T>(id: string, work: () => Promise<T>): Promise<T>;
+}
+
+export class SqliteAccountStore implements AccountStore {
   private readonly byId = new Map<string, AccountRecord>();
   private ordered: AccountRecord[] = [];
   private unreadable: SecretKeyError | null = null;
@@ -334,8 +373,15 @@ export class AccountStore {
   }
 
   setCooldown(id: string, until: number | null): void {
-    this.db.query('UPDATE accounts SET cooldown_until = $until WHERE id = $id').run({ id, until });
-    this.update(id, { cooldownUntil: until });
+    const row = this.db
+      .query('UPDATE accounts SET cooldown_until = CASE WHEN $until IS NULL THEN NULL ELSE max(coalesce(cooldown_until, 0), $until) END WHERE id = $id RETURNING cooldown_until')
+      .get({ id, until }) as { cooldown_until: number | null } | null;
+    if (row) this.update(id, { cooldownUntil: row.cooldown_until });
+  }
+
+  /** One serve owns a SQLite data dir, and the token manager's single flight already keeps its refreshes apart. */
+  exclusiveRefresh<T>(_id: string, work: () => Promise<T>): Promise<T> {
+    return work();
   }
 
   markUsed(id: string, now = Date.now()): void {

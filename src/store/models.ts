@@ -2,10 +2,12 @@
  * The model catalog served by /v1/models. Seeded with the models the ChatGPT Codex
  * backend accepts (research/chatgpt-upstream-protocol.md §3.3), newest first.
  *
- * Reads come from memory: the catalog is reloaded after each write here and when
- * another connection has committed (PRAGMA data_version), never read per request.
+ * Reads come from memory: the catalog is reloaded after each write and when another
+ * process has committed (SQLite: PRAGMA data_version; PostgreSQL: NOTIFY), never read
+ * per request.
  */
 import type { Db } from './db';
+import type { Awaitable } from './awaitable';
 
 export interface ModelRecord {
   id: string;
@@ -18,7 +20,7 @@ export interface ModelRecord {
   enabled: boolean;
 }
 
-interface ModelRow {
+export interface ModelRow {
   id: string;
   upstream_slug: string;
   display_name: string;
@@ -30,14 +32,14 @@ interface ModelRow {
 }
 
 // `created` is the day the catalog entry was written, not an upstream fact: the backend publishes no dates.
-const SEED: Omit<ModelRecord, 'enabled'>[] = [
+export const MODEL_SEED: Omit<ModelRecord, 'enabled'>[] = [
   { id: 'gpt-5.5', upstreamSlug: 'gpt-5.5', displayName: 'GPT-5.5', ownedBy: 'openai', created: 1779667200, contextWindow: 272000, defaultReasoningEffort: 'medium' },
   { id: 'gpt-5.4', upstreamSlug: 'gpt-5.4', displayName: 'GPT-5.4', ownedBy: 'openai', created: 1772323200, contextWindow: 272000, defaultReasoningEffort: 'medium' },
   { id: 'gpt-5.4-mini', upstreamSlug: 'gpt-5.4-mini', displayName: 'GPT-5.4 mini', ownedBy: 'openai', created: 1772323200, contextWindow: 272000, defaultReasoningEffort: 'medium' },
   { id: 'gpt-5.3-codex-spark', upstreamSlug: 'gpt-5.3-codex-spark', displayName: 'GPT-5.3 Codex Spark', ownedBy: 'openai', created: 1769904000, contextWindow: 128000, defaultReasoningEffort: 'low' },
 ];
 
-function toRecord(row: ModelRow): ModelRecord {
+export function modelRecord(row: ModelRow): ModelRecord {
   return {
     id: row.id,
     upstreamSlug: row.upstream_slug,
@@ -50,7 +52,29 @@ function toRecord(row: ModelRow): ModelRecord {
   };
 }
 
-export class ModelStore {
+export interface CatalogEntry {
+  slug: string;
+  displayName: string;
+  contextWindow: number;
+  defaultReasoningEffort: string | null;
+}
+
+export interface ModelStore {
+  listEnabled(): ModelRecord[];
+  get(id: string): ModelRecord | null;
+  listAll(): ModelRecord[];
+  /** Inserts the built-in catalog once; later edits by the operator are kept. */
+  seed(): Awaitable<void>;
+  setEnabled(id: string, enabled: boolean): Awaitable<ModelRecord | null>;
+  /**
+   * Merges the upstream's catalog: known models get fresh metadata, new ones are added
+   * (enabled) after the existing ones. Models the upstream no longer lists are kept:
+   * disabling is the operator's decision.
+   */
+  mergeCatalog(entries: CatalogEntry[], now?: number): Awaitable<{ added: string[]; updated: string[] }>;
+}
+
+export class SqliteModelStore implements ModelStore {
   private ordered: ModelRecord[] = [];
   private byId = new Map<string, ModelRecord>();
   private dataVersion = -1;
@@ -60,7 +84,7 @@ export class ModelStore {
   }
 
   private reload(): void {
-    this.ordered = (this.db.query('SELECT * FROM models ORDER BY position, id').all() as ModelRow[]).map(toRecord);
+    this.ordered = (this.db.query('SELECT * FROM models ORDER BY position, id').all() as ModelRow[]).map(modelRecord);
     this.byId = new Map(this.ordered.map((m) => [m.id, m]));
     this.dataVersion = this.currentDataVersion();
   }
@@ -80,7 +104,7 @@ export class ModelStore {
        VALUES ($id, $slug, $name, $owner, $created, $ctx, $effort, $pos)`,
     );
     this.db.transaction(() => {
-      SEED.forEach((m, pos) =>
+      MODEL_SEED.forEach((m, pos) =>
         insert.run({ id: m.id, slug: m.upstreamSlug, name: m.displayName, owner: m.ownedBy, created: m.created, ctx: m.contextWindow, effort: m.defaultReasoningEffort, pos }),
       );
     })();
@@ -114,7 +138,7 @@ export class ModelStore {
    * (enabled) after the existing ones. Models the upstream no longer lists are kept:
    * disabling is the operator's decision.
    */
-  mergeCatalog(entries: { slug: string; displayName: string; contextWindow: number; defaultReasoningEffort: string | null }[], now = Date.now()): { added: string[]; updated: string[] } {
+  mergeCatalog(entries: CatalogEntry[], now = Date.now()): { added: string[]; updated: string[] } {
     const added: string[] = [];
     const updated: string[] = [];
     const maxPos = (this.db.query('SELECT coalesce(max(position), -1) AS p FROM models').get() as { p: number }).p;

@@ -78,7 +78,7 @@ export async function buildUpstream(
     stop = running.stop;
     const issued = simulator.issueAccount({ accountId: 'simulated-account', plan: 'pro', email: 'demo@simulator.invalid' });
     const { parseAuthJson } = await import('./chatgpt/auth-json');
-    accounts.upsert({ ...parseAuthJson(JSON.stringify(issued.authJson)), label: 'simulated account' });
+    await accounts.upsert({ ...parseAuthJson(JSON.stringify(issued.authJson)), label: 'simulated account' });
     logger.warn('upstream is the built-in SIMULATOR: replies are canned, not from a model', { url: running.url });
   }
   const pool = new AccountPool(accounts);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Database } from 'bun:sqlite';
-import { AccountStore } from '../../src/store/accounts';
+import { SqliteAccountStore } from '../../src/store/accounts';
 import { closeDatabase, openDatabase } from '../../src/store/db';
 import { parseSecretKey, SecretBox } from '../../src/store/secret-box';
 import { healthyQuota, quotaHeaders } from '../../src/upstream/mock/ratelimits';
@@ -68,7 +68,7 @@ describe('accounts import, list, remove', () => {
     expect(row.refresh_token).not.toContain(issued.refreshToken);
     const box = new SecretBox(parseSecretKey(readFileSync(join(dir, 'secret.key'), 'utf8'), 'secret.key'));
     const stored = openDatabase(join(dir, 'codexin.db'));
-    expect(new AccountStore(stored, box).list()[0]!.refreshToken).toBe(issued.refreshToken);
+    expect(new SqliteAccountStore(stored, box).list()[0]!.refreshToken).toBe(issued.refreshToken);
     stored.close();
     const removed = await runCli(['accounts', 'remove', accounts[0]!.id, '--data-dir', dir]);
     expect(removed.code).toBe(0);
@@ -106,7 +106,7 @@ describe('accounts list shows quota as windows', () => {
     // What the upstream reports on every answer, stored as the server would store it.
     const nowSeconds = Math.floor(Date.now() / 1000);
     const db = openDataDir(resolveConfig({ 'data-dir': dir }));
-    new AccountStore(db).saveQuota(imported.id, quotaHeaders(healthyQuota('plus', nowSeconds)));
+    new SqliteAccountStore(db).saveQuota(imported.id, quotaHeaders(healthyQuota('plus', nowSeconds)));
     closeDatabase(db);
     const listed = JSON.parse((await runCli(['accounts', 'list', '--data-dir', dir, '--json'])).stdout) as { quota_windows: unknown[] }[];
     expect(listed[0]!.quota_windows).toEqual([

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Database } from 'bun:sqlite';
 import { createSimulator, type Simulator } from '../../src/upstream/mock';
 import { MIGRATIONS } from '../../src/store/migrations';
-import { AccountStore } from '../../src/store/accounts';
+import { SqliteAccountStore } from '../../src/store/accounts';
 import { openDatabase } from '../../src/store/db';
 import { parseSecretKey, SecretBox } from '../../src/store/secret-box';
 import { makeTempDir, removeTempDirs, runCli, startServer, stopAllServers } from '../support/binary';
@@ -75,7 +75,7 @@ test('plaintext tokens of the previous version are sealed on the first start and
   expect((statSync(file).mode & 0o777).toString(8)).toBe('600');
   const box = new SecretBox(parseSecretKey(readFileSync(join(dataDir, 'secret.key'), 'utf8'), 'secret.key'));
   const db = openDatabase(file);
-  const now = new AccountStore(db, box).get('acct_legacy')!;
+  const now = new SqliteAccountStore(db, box).get('acct_legacy')!;
   db.close();
   expect(now.refreshToken).not.toBe(live.refresh);
   const bytes = rawBytes(file);

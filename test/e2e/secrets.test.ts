@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AccountStore } from '../../src/store/accounts';
+import { SqliteAccountStore } from '../../src/store/accounts';
 import { openDatabase } from '../../src/store/db';
 import { parseSecretKey, SecretBox } from '../../src/store/secret-box';
 import { createSimulator, type Simulator } from '../../src/upstream/mock';
@@ -75,7 +75,7 @@ test('no token or key appears in any response or log line', async () => {
   // The stored tokens, opened with the data dir's own key.
   const box = new SecretBox(parseSecretKey(readFileSync(join(dataDir, 'secret.key'), 'utf8'), 'secret.key'));
   const db = openDatabase(dbFile);
-  const current = new AccountStore(db, box).list()[0]!;
+  const current = new SqliteAccountStore(db, box).list()[0]!;
   db.close();
   const rotatedTokens = [current.accessToken, current.refreshToken, current.idToken];
   const secrets = [...originalTokens, ...rotatedTokens, admin, userKey];

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AccountStore, type ImportAccountInput } from '../../src/store/accounts';
+import { SqliteAccountStore, type ImportAccountInput } from '../../src/store/accounts';
 import { closeDatabase, openDatabase } from '../../src/store/db';
 import { SecretBox, SecretKeyError } from '../../src/store/secret-box';
 import { makeTempDir, removeTempDirs } from '../support/binary';
@@ -34,7 +34,7 @@ describe('tokens at rest', () => {
     const file = join(makeTempDir('at-rest'), 'codexin.db');
     const box = new SecretBox(randomBytes(32));
     const db = openDatabase(file);
-    const store = new AccountStore(db, box);
+    const store = new SqliteAccountStore(db, box);
     const input = account(1);
     const { record } = store.upsert(input);
     const rotated = { ...account(1), accessExpiresAt: Date.now() + 7_200_000 };
@@ -48,7 +48,7 @@ describe('tokens at rest', () => {
     closeDatabase(db);
     // A second handle with the same key reads them back.
     const again = openDatabase(file);
-    expect(new AccountStore(again, box).get(record.id)!.refreshToken).toBe(rotated.refreshToken);
+    expect(new SqliteAccountStore(again, box).get(record.id)!.refreshToken).toBe(rotated.refreshToken);
     again.close();
   });
 
@@ -69,7 +69,7 @@ describe('tokens at rest', () => {
 
     const box = new SecretBox(randomBytes(32));
     const db = openDatabase(file);
-    const store = new AccountStore(db, box);
+    const store = new SqliteAccountStore(db, box);
     expect(store.get('acct_old')!.refreshToken).toBe(second.refreshToken);
     closeDatabase(db);
     const bytes = rawBytes(file);
@@ -77,7 +77,7 @@ describe('tokens at rest', () => {
       expect(bytes.includes(token)).toBe(false);
     }
     const reopened = openDatabase(file);
-    expect(new AccountStore(reopened, box).get('acct_old')!.accessToken).toBe(second.accessToken);
+    expect(new SqliteAccountStore(reopened, box).get('acct_old')!.accessToken).toBe(second.accessToken);
     reopened.close();
   });
 
@@ -85,13 +85,13 @@ describe('tokens at rest', () => {
     const file = join(makeTempDir('wrong-key'), 'codexin.db');
     const db = openDatabase(file);
     const right = new SecretBox(randomBytes(32));
-    const { record } = new AccountStore(db, right).upsert(account(2));
+    const { record } = new SqliteAccountStore(db, right).upsert(account(2));
     // A plaintext row beside it must not be sealed with the wrong key either.
     const plain = account(3);
     db.query(`INSERT INTO accounts (id, label, chatgpt_account_id, access_token, refresh_token, id_token, status, created_at) VALUES ('acct_plain', 'p', 'acc-3', ?, ?, ?, 'active', 2)`).run(plain.accessToken, plain.refreshToken, plain.idToken);
     const before = db.query('SELECT id, access_token, refresh_token, id_token FROM accounts ORDER BY id').all();
 
-    const wrong = new AccountStore(db, new SecretBox(randomBytes(32)));
+    const wrong = new SqliteAccountStore(db, new SecretBox(randomBytes(32)));
     expect(() => wrong.assertReadable()).toThrow(SecretKeyError);
     expect(() => wrong.list()).toThrow(/secret key does not open/);
     expect(() => wrong.upsert(account(4))).toThrow(SecretKeyError);
@@ -108,7 +108,7 @@ describe('tokens at rest', () => {
 describe('the in-memory account list', () => {
   test('reflects every write of the store without reading the database', () => {
     const db = openDatabase(':memory:');
-    const store = new AccountStore(db);
+    const store = new SqliteAccountStore(db);
     const { record } = store.upsert(account(1));
     store.setCooldown(record.id, 123);
     store.markUsed(record.id, 456);
@@ -128,17 +128,17 @@ describe('the in-memory account list', () => {
     const file = join(makeTempDir('sync'), 'codexin.db');
     const box = new SecretBox(randomBytes(32));
     const serverDb = openDatabase(file);
-    const server = new AccountStore(serverDb, box);
+    const server = new SqliteAccountStore(serverDb, box);
     expect(server.syncExternalChanges()).toBe(false);
 
     const cliDb = openDatabase(file);
-    const imported = new AccountStore(cliDb, box).upsert(account(5)).record;
+    const imported = new SqliteAccountStore(cliDb, box).upsert(account(5)).record;
     expect(server.list()).toEqual([]);
     expect(server.syncExternalChanges()).toBe(true);
     expect(server.list().map((a) => a.refreshToken)).toEqual([imported.refreshToken]);
     expect(server.syncExternalChanges()).toBe(false);
 
-    new AccountStore(cliDb, box).remove(imported.id);
+    new SqliteAccountStore(cliDb, box).remove(imported.id);
     server.syncExternalChanges();
     expect(server.list()).toEqual([]);
     cliDb.close();
@@ -149,12 +149,12 @@ describe('the in-memory account list', () => {
     const file = join(makeTempDir('sync-other-key'), 'codexin.db');
     const box = new SecretBox(randomBytes(32));
     const serverDb = openDatabase(file);
-    const server = new AccountStore(serverDb, box);
+    const server = new SqliteAccountStore(serverDb, box);
     const mine = server.upsert(account(8)).record;
     const cliDb = openDatabase(file);
     // A CLI command run with another key (it refuses rows it cannot open, so the table is emptied first).
     cliDb.query('DELETE FROM accounts').run();
-    new AccountStore(cliDb, new SecretBox(randomBytes(32))).upsert(account(9));
+    new SqliteAccountStore(cliDb, new SecretBox(randomBytes(32))).upsert(account(9));
     expect(() => server.syncExternalChanges()).toThrow(SecretKeyError);
     expect(server.list().map((a) => a.id)).toEqual([mine.id]);
     expect(server.get(mine.id)!.refreshToken).toBe(mine.refreshToken);

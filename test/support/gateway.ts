@@ -4,10 +4,10 @@
  */
 import { createApp, type App } from '../../src/app';
 import { openDatabase, type Db } from '../../src/store/db';
-import { KeyStore, type KeyScope } from '../../src/store/keys';
-import { ModelStore } from '../../src/store/models';
+import { SqliteKeyStore, type KeyScope, type KeyStore } from '../../src/store/keys';
+import { SqliteModelStore } from '../../src/store/models';
 import { attachSecretKey, loadSecretBox } from '../../src/store/secret-key';
-import { AccountStore } from '../../src/store/accounts';
+import { SqliteAccountStore } from '../../src/store/accounts';
 import { UsageStore } from '../../src/store/usage';
 import { createLogger, type Logger } from '../../src/log';
 import { resolveConfig, type Config } from '../../src/config';
@@ -33,8 +33,8 @@ export interface TestGateway {
   sim: Simulator;
   simUrl: string;
   db: Db;
-  keys: KeyStore;
-  accounts: AccountStore;
+  keys: SqliteKeyStore;
+  accounts: SqliteAccountStore;
   usage: UsageStore;
   observer: Observer;
   /** Uploaded files (bytes in memory). */
@@ -64,10 +64,10 @@ export async function startGateway(opts: { accounts?: number; accessTtlSeconds?:
   if (opts.dbPath) attachSecretKey(db, () => loadSecretBox({ kind: 'ephemeral' }, () => false));
   // As serve does: never wait long on a lock another process holds.
   db.exec('PRAGMA busy_timeout = 250');
-  const keys = new KeyStore(db);
-  const models = new ModelStore(db);
+  const keys = new SqliteKeyStore(db);
+  const models = new SqliteModelStore(db);
   models.seed();
-  const accounts = new AccountStore(db);
+  const accounts = new SqliteAccountStore(db);
   const usage = new UsageStore(db);
   const addAccount = (o: { accessTtlSeconds?: number; accountId?: string } = {}) => {
     const issued = sim.issueAccount({ accessTtlSeconds: o.accessTtlSeconds ?? opts.accessTtlSeconds, accountId: o.accountId });

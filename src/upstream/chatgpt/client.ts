@@ -191,12 +191,10 @@ export class ChatGptUpstream implements Upstream {
     const now = Date.now();
     if (last && last.usage === usage && now - last.at < 30_000) return;
     this.savedQuota.set(accountId, { usage, at: now });
-    try {
-      this.deps.accounts.saveQuota(accountId, quota);
-    } catch {
-      // A snapshot for the operator: a database that cannot be written must not fail the call.
-      this.savedQuota.delete(accountId);
-    }
+    // A snapshot for the operator, written behind: a database that cannot be written must not fail the call.
+    void Promise.resolve()
+      .then(() => this.deps.accounts.saveQuota(accountId, quota))
+      .catch(() => this.savedQuota.delete(accountId));
   }
 
   private post(path: string, payload: string, account: AccountRecord, ctx: UpstreamCallContext, sessionId: string, accept: string): Promise<Response> {

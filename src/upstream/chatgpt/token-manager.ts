@@ -4,6 +4,10 @@
  * requests with an expired token cause exactly one refresh, and all of them use
  * its result. Rotated tokens are persisted before they are used, compare-and-set on
  * the refresh token spent, so a peer's rotation is adopted rather than clobbered.
+ * Across instances sharing a database, the store's exclusiveRefresh keeps every other
+ * refresher of the account out (PostgreSQL: an advisory lock per account), and the
+ * re-read under it sees a peer's finished rotation and adopts it: exactly one refresh
+ * cluster-wide.
  */
 import type { AccountRecord, AccountStore } from '../../store/accounts';
 import type { Logger } from '../../log';
@@ -69,7 +73,7 @@ export class TokenManager {
   private refresh(accountId: string, staleAccessToken: string): Promise<AccountRecord> {
     const running = this.inflight.get(accountId);
     if (running) return running;
-    const job = this.doRefresh(accountId, staleAccessToken).finally(() => this.inflight.delete(accountId));
+    const job = this.accounts.exclusiveRefresh(accountId, () => this.doRefresh(accountId, staleAccessToken)).finally(() => this.inflight.delete(accountId));
     this.inflight.set(accountId, job);
     return job;
   }
@@ -81,27 +85,27 @@ export class TokenManager {
    * when someone else rotated first, instead of failing or overwriting them.
    */
   private async doRefresh(accountId: string, staleAccessToken: string): Promise<AccountRecord> {
-    const account = this.accounts.reread(accountId);
+    const account = await this.accounts.reread(accountId);
     if (!account) throw new RefreshError('the account was removed', true, null);
     if (account.accessToken !== staleAccessToken && !this.needsRefresh(account) && account.status === 'active') return this.adopted(account);
     const spent = account.refreshToken;
     // Set by a round trip that never got its answer saved: a peer's in flight, or one cut off by a kill.
     const earlierAttempt = account.refreshStartedAt;
-    this.accounts.markRefreshInFlight(accountId, Date.now());
+    await this.accounts.markRefreshInFlight(accountId, Date.now());
     let tokens;
     try {
       tokens = await refreshTokens(this.authUrl, account, this.fetchImpl);
     } catch (error) {
       if (!(error instanceof RefreshError && error.permanent)) {
-        if (!(error instanceof RefreshError) || error.answered) this.accounts.markRefreshInFlight(accountId, null);
+        if (!(error instanceof RefreshError) || error.answered) await this.accounts.markRefreshInFlight(accountId, null);
         this.logger.warn('account token refresh failed', { account_id: accountId, error: (error as Error).message });
         throw error;
       }
       // "Reused" usually means a peer spent the same token a moment earlier: give its save a moment to land.
-      const rotated = error.code === 'refresh_token_reused' ? await this.peerRotation(accountId, spent) : this.rotatedBy(accountId, spent);
+      const rotated = error.code === 'refresh_token_reused' ? await this.peerRotation(accountId, spent) : await this.rotatedBy(accountId, spent);
       if (rotated) return this.adoptedAfterRace(rotated);
       const reason = error.code === 'refresh_token_reused' && earlierAttempt !== null ? lostRotation(earlierAttempt) : error;
-      const marked = this.accounts.markNeedsLogin(accountId, spent, reason.message);
+      const marked = await this.accounts.markNeedsLogin(accountId, spent, reason.message);
       if (!marked.saved) {
         if (marked.current && marked.current.refreshToken !== spent) return this.adoptedAfterRace(marked.current);
         throw reason;
@@ -109,7 +113,7 @@ export class TokenManager {
       this.logger.warn('account needs login', { account_id: accountId, reason: reason === error ? (error.code ?? 'rejected') : 'refresh_interrupted' });
       throw reason;
     }
-    const saved = this.accounts.saveRefreshedTokens(accountId, spent, tokens);
+    const saved = await this.accounts.saveRefreshedTokens(accountId, spent, tokens);
     if (saved.saved) {
       this.logger.info('account token refreshed', { account_id: accountId });
       return saved.record;
@@ -120,8 +124,8 @@ export class TokenManager {
   }
 
   /** Adopts a peer's tokens after our own round trip lost to it; our mark is not an interrupted refresh. */
-  private adoptedAfterRace(account: AccountRecord): AccountRecord {
-    if (account.refreshStartedAt !== null) this.accounts.markRefreshInFlight(account.id, null);
+  private async adoptedAfterRace(account: AccountRecord): Promise<AccountRecord> {
+    if (account.refreshStartedAt !== null) await this.accounts.markRefreshInFlight(account.id, null);
     return this.adopted(this.accounts.get(account.id) ?? account);
   }
 
@@ -131,14 +135,14 @@ export class TokenManager {
   }
 
   /** The stored account when its refresh token is no longer `spent` (someone else rotated it). */
-  private rotatedBy(accountId: string, spent: string): AccountRecord | null {
-    const stored = this.accounts.reread(accountId);
+  private async rotatedBy(accountId: string, spent: string): Promise<AccountRecord | null> {
+    const stored = await this.accounts.reread(accountId);
     return stored && stored.refreshToken !== spent && stored.status === 'active' ? stored : null;
   }
 
   private async peerRotation(accountId: string, spent: string): Promise<AccountRecord | null> {
     for (let waited = 0; ; waited += PEER_SAVE_POLL_MS) {
-      const rotated = this.rotatedBy(accountId, spent);
+      const rotated = await this.rotatedBy(accountId, spent);
       if (rotated || waited >= PEER_SAVE_WAIT_MS) return rotated;
       await Bun.sleep(PEER_SAVE_POLL_MS);
     }

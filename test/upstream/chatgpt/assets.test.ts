@@ -6,7 +6,7 @@
 import { describe, expect, test } from 'bun:test';
 import { createSimulator } from '../../../src/upstream/mock';
 import { openDatabase } from '../../../src/store/db';
-import { AccountStore } from '../../../src/store/accounts';
+import { SqliteAccountStore } from '../../../src/store/accounts';
 import { AccountPool } from '../../../src/upstream/pool';
 import { TokenManager } from '../../../src/upstream/chatgpt/token-manager';
 import { ChatGptAssets } from '../../../src/upstream/chatgpt/assets';
@@ -20,7 +20,7 @@ type Rewrite = (req: Request) => Response | null;
 
 function setup(rewrite: Rewrite = () => null, timing = { pollIntervalMs: 5, pollTimeoutMs: 200 }) {
   const sim = createSimulator();
-  const accounts = new AccountStore(openDatabase(':memory:'));
+  const accounts = new SqliteAccountStore(openDatabase(':memory:'));
   accounts.upsert(parseAuthJson(JSON.stringify(sim.issueAccount().authJson)));
   const fetchImpl = (async (input: string | URL | Request, init?: RequestInit) => {
     // The code under test always calls fetch(url, init).

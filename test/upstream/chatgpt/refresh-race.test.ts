@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, expect, test } from 'bun:test';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createSimulator, type Simulator } from '../../../src/upstream/mock';
-import { AccountStore } from '../../../src/store/accounts';
+import { SqliteAccountStore } from '../../../src/store/accounts';
 import { openDatabase, type Db } from '../../../src/store/db';
 import { SecretBox } from '../../../src/store/secret-box';
 import { TokenManager } from '../../../src/upstream/chatgpt/token-manager';
@@ -55,7 +55,7 @@ function twoProcesses(fetchA: typeof fetch, fetchB: typeof fetch) {
   const side = (fetchImpl: typeof fetch) => {
     const db = openDatabase(file);
     open.push(db);
-    const store = new AccountStore(db, box);
+    const store = new SqliteAccountStore(db, box);
     return { store, tokens: new TokenManager(store, simUrl, createLogger('debug', (l) => logs.push(l)), fetchImpl) };
   };
   const a = side(fetchA);
