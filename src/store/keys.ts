@@ -134,6 +134,8 @@ export interface KeyStore {
   onChange(listener: KeyChangeListener): () => void;
   /** Creates a key and returns its record with the secret: the only time the secret exists. */
   create(input: CreateKeyInput): Awaitable<{ record: KeyRecord; secret: string }>;
+  /** Creates the first key unless one exists (instances starting together create one); null when one did. */
+  createFirst(input: CreateKeyInput): Awaitable<{ record: KeyRecord; secret: string } | null>;
   get(id: string): KeyRecord | null;
   list(): KeyRecord[];
   count(): number;
@@ -386,6 +388,11 @@ export class SqliteKeyStore extends CachedKeyStore implements KeyStore {
     return { record: this.get(id)!, secret };
   }
 
+  /** The serve lock makes this process the data dir's only server: no race to create the first key. */
+  createFirst(input: CreateKeyInput): { record: KeyRecord; secret: string } | null {
+    return this.count() === 0 ? this.create(input) : null;
+  }
+
   update(id: string, patch: KeyPatch): KeyRecord | null {
     const current = this.get(id);
     if (!current) return null;
@@ -420,7 +427,7 @@ export class SqliteKeyStore extends CachedKeyStore implements KeyStore {
   }
 }
 
-function check(key: KeyRecord, now: number): KeyLookup {
+export function check(key: KeyRecord, now: number): KeyLookup {
   if (key.revokedAt !== null) return { ok: false, reason: 'revoked', key };
   if (key.expiresAt !== null && key.expiresAt <= now) return { ok: false, reason: 'expired', key };
   return { ok: true, key };

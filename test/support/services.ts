@@ -85,7 +85,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   let child: Subprocess;
   const spawn = async () => {
     child = Bun.spawn(
-      asPostgres([join(bin, 'postgres'), '-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir, '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200']),
+      asPostgres([join(bin, 'postgres'), '-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir, '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=400']),
       { stdout: 'ignore', stderr: 'pipe' },
     );
     children.add(child);
@@ -103,7 +103,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   await spawn();
   const admin = () => new Bun.SQL(`postgres://codexin@127.0.0.1:${port}/postgres`, { max: 1 });
   const stopChild = async () => {
-    child.kill('SIGCONT');
+    signalTree(child.pid, 'SIGCONT');
     child.kill('SIGINT'); // fast shutdown
     await child.exited;
     children.delete(child);
@@ -124,13 +124,25 @@ export async function startPostgres(): Promise<PostgresServer> {
       await stopChild();
       rmSync(dir, { recursive: true, force: true });
     },
-    freeze: () => child.kill('SIGSTOP'),
-    thaw: () => child.kill('SIGCONT'),
+    // The postmaster and every backend serving a connection: a whole server that stops answering.
+    freeze: () => signalTree(child.pid, 'SIGSTOP'),
+    thaw: () => signalTree(child.pid, 'SIGCONT'),
     async restart() {
       await stopChild();
       await spawn();
     },
   };
+}
+
+function signalTree(pid: number, signal: 'SIGSTOP' | 'SIGCONT'): void {
+  const listed = Bun.spawnSync(['pgrep', '-P', String(pid)]).stdout.toString().split('\n').filter(Boolean).map(Number);
+  for (const target of [pid, ...listed]) {
+    try {
+      process.kill(target, signal);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
 }
 
 export interface RedisServer {

@@ -66,10 +66,11 @@ export function redactDatabaseUrl(url: string): string {
 export async function openPostgres(url: string, opts: PgOptions = {}): Promise<Pg> {
   const deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
   const sql = new SQL(url, {
-    max: opts.max ?? 20,
+    max: opts.max ?? 10,
     idleTimeout: 60,
     connectionTimeout: Math.max(1, Math.ceil(deadlineMs / 1000)),
   });
+  deadlines.set(sql, deadlineMs);
   try {
     await withDeadline('the first connection', deadlineMs * 5, sql`SELECT 1`);
     await migratePostgres(sql);
@@ -107,5 +108,43 @@ export async function migratePostgres(sql: Pg): Promise<void> {
     }
   } finally {
     conn.release();
+  }
+}
+
+/**
+ * The database could not be reached or did not answer in time. Admin writes answer
+ * 503 with it; the request path keeps serving from memory.
+ */
+export class DatabaseUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
+/** Whether an error means "no answer from the server" rather than "the server said no". */
+export function isUnavailable(error: unknown): boolean {
+  if (error instanceof DeadlineError || error instanceof DatabaseUnavailableError) return true;
+  const code = String((error as { code?: unknown } | null)?.code ?? '');
+  return /CONNECTION|CLOSED|TIMEOUT|ECONN|ENOTFOUND|EPIPE|ETIMEDOUT|EHOSTUNREACH/.test(code);
+}
+
+const deadlines = new WeakMap<Pg, number>();
+
+/** The deadline `sql` was opened with. */
+export function deadlineOf(sql: Pg): number {
+  return deadlines.get(sql) ?? DEFAULT_DEADLINE_MS;
+}
+
+/**
+ * Runs one operation on `sql` under its deadline (or `ms`); an unreachable or frozen
+ * server becomes DatabaseUnavailableError.
+ */
+export async function pgCall<T>(sql: Pg, what: string, work: () => Promise<T>, ms = deadlineOf(sql)): Promise<T> {
+  try {
+    return await withDeadline(what, ms, work());
+  } catch (error) {
+    if (isUnavailable(error)) throw new DatabaseUnavailableError(error instanceof DeadlineError ? error.message : `PostgreSQL is unreachable (${what}): ${(error as Error).message}`);
+    throw error;
   }
 }
