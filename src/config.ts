@@ -38,6 +38,13 @@ export interface Config {
    * that sets them): otherwise any caller could alter the base URL /v1/me hands out.
    */
   trustProxy: boolean;
+  /**
+   * PostgreSQL instead of the data dir's SQLite file for all durable state, shared by
+   * any number of `serve` processes. Null: SQLite (the single binary).
+   */
+  databaseUrl: string | null;
+  /** Optional Redis for rate windows and concurrency leases across instances (needs databaseUrl). */
+  redisUrl: string | null;
 }
 
 /**
@@ -47,7 +54,7 @@ export interface Config {
  */
 export type SecretKeySource =
   | { kind: 'inline'; text: string }
-  | { kind: 'file'; path: string; generate: boolean }
+  | { kind: 'file'; path: string; generate: boolean; shared?: boolean }
   | { kind: 'ephemeral' };
 
 /** A bad flag or value: the CLI prints the message on one line and exits 2. */
@@ -67,9 +74,11 @@ export interface ConfigFlags {
   'secret-key-file'?: string;
   'log-format'?: string;
   'trust-proxy'?: string;
+  'database-url'?: string;
+  'redis-url'?: string;
 }
 
-export const CONFIG_FLAG_NAMES = ['host', 'port', 'data-dir', 'upstream', 'upstream-url', 'auth-url', 'log-level', 'log-format', 'secret-key-file', 'trust-proxy'] as const;
+export const CONFIG_FLAG_NAMES = ['host', 'port', 'data-dir', 'upstream', 'upstream-url', 'auth-url', 'log-level', 'log-format', 'secret-key-file', 'trust-proxy', 'database-url', 'redis-url'] as const;
 
 const DEFAULT_UPSTREAM_URL: Record<UpstreamKind, string> = {
   chatgpt: 'https://chatgpt.com/backend-api',
@@ -121,6 +130,11 @@ export function resolveConfig(flags: ConfigFlags, env: Record<string, string | u
   const host = pick(flags.host, env.CODEXIN_HOST) ?? '127.0.0.1';
   if (!/^[\w.:\-\[\]]+$/.test(host)) throw new ConfigError(`--host: "${host}" is not a host name or address`);
   const dataDir = pick(flags['data-dir'], env.CODEXIN_DATA_DIR) ?? join(homedir(), '.codexin');
+  const databaseUrl = serverUrl('database-url', pick(flags['database-url'], env.CODEXIN_DATABASE_URL), ['postgres:', 'postgresql:'], 'postgres://user:password@host:5432/codexin');
+  const redisUrl = serverUrl('redis-url', pick(flags['redis-url'], env.CODEXIN_REDIS_URL), ['redis:', 'rediss:'], 'redis://host:6379');
+  if (redisUrl && !databaseUrl) {
+    throw new ConfigError('--redis-url needs --database-url: Redis only coordinates instances that share a PostgreSQL database');
+  }
   return {
     host,
     port: parseInteger('port', pick(flags.port, env.CODEXIN_PORT) ?? '8787', 0, 65535),
@@ -137,13 +151,33 @@ export function resolveConfig(flags: ConfigFlags, env: Record<string, string | u
     upstreamTimeoutMs: parseInteger('upstream-timeout-ms', env.CODEXIN_UPSTREAM_TIMEOUT_MS ?? '120000', 100, 3_600_000),
     upstreamIdleMs: parseInteger('upstream-idle-ms', env.CODEXIN_UPSTREAM_IDLE_MS ?? '300000', 100, 86_400_000),
     metricsToken: env.CODEXIN_METRICS_TOKEN ? env.CODEXIN_METRICS_TOKEN : null,
-    secretKey: secretKeySource(flags, env, dataDir),
+    secretKey: secretKeySource(flags, env, dataDir, databaseUrl !== null),
+    databaseUrl,
+    redisUrl,
     trustProxy: parseBoolean('trust-proxy', pick(flags['trust-proxy'], env.CODEXIN_TRUST_PROXY) ?? 'false'),
   };
 }
 
+/** A database or Redis URL of one of `schemes`, or null when not given. */
+function serverUrl(name: string, value: string | undefined, schemes: string[], example: string): string | null {
+  if (value === undefined) return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`--${name}: not a URL (expected e.g. ${example})`);
+  }
+  // The value itself is not echoed: it usually carries a password.
+  if (!schemes.includes(url.protocol)) throw new ConfigError(`--${name}: expected a ${schemes.map((s) => s.replace(':', '://')).join(' or ')} URL (e.g. ${example}), got a ${url.protocol.replace(':', '')} URL`);
+  if (!url.hostname && !url.searchParams.get('host')) throw new ConfigError(`--${name}: the URL names no host (e.g. ${example})`);
+  return value;
+}
+
 // The flag wins over the env key, which wins over CODEXIN_SECRET_KEY_FILE (the flag's env twin).
-function secretKeySource(flags: ConfigFlags, env: Record<string, string | undefined>, dataDir: string): SecretKeySource {
+// With a shared database, every instance must seal with the same key: the data dir's
+// key file is used when present but never generated (one per host would not open the
+// others' tokens).
+function secretKeySource(flags: ConfigFlags, env: Record<string, string | undefined>, dataDir: string, shared: boolean): SecretKeySource {
   const file = flags['secret-key-file'];
   if (file !== undefined) {
     if (!file) throw new ConfigError('--secret-key-file: give the path of a key file');
@@ -151,6 +185,7 @@ function secretKeySource(flags: ConfigFlags, env: Record<string, string | undefi
   }
   if (env.CODEXIN_SECRET_KEY) return { kind: 'inline', text: env.CODEXIN_SECRET_KEY };
   if (env.CODEXIN_SECRET_KEY_FILE) return { kind: 'file', path: resolve(env.CODEXIN_SECRET_KEY_FILE), generate: false };
+  if (shared) return { kind: 'file', path: join(dataDir === ':memory:' ? homedir() : resolve(dataDir), 'secret.key'), generate: false, shared: true };
   if (dataDir === ':memory:') return { kind: 'ephemeral' };
   return { kind: 'file', path: join(resolve(dataDir), 'secret.key'), generate: true };
 }

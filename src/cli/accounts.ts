@@ -6,11 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError, resolveConfig } from '../config';
-import { SqliteAccountStore, accountView } from '../store/accounts';
+import { accountView } from '../store/accounts';
 import { AuthJsonError, parseAuthJson } from '../upstream/chatgpt/auth-json';
 import { parseCommandArgs, printResult } from './args';
 import { describeWindow, quotaWindows, utc } from './quota';
-import { withDataDir } from './data-dir';
+import { withStores } from './stores';
 
 const USAGE = 'usage: codexin accounts import PATH [--label NAME] | accounts list [--json] | accounts remove ID';
 
@@ -67,8 +67,8 @@ export async function accountsCommand(argv: string[]): Promise<number> {
         if (problem) throw new ConfigError(`accounts import: ${path}: tokens.${name} ${problem}; expected the auth.json of a Codex CLI ChatGPT login (~/.codex/auth.json)`);
       }
       if (/\s/.test(input.refreshToken)) throw new ConfigError(`accounts import: ${path}: tokens.refresh_token contains whitespace; expected the auth.json of a Codex CLI ChatGPT login`);
-      return withDataDir(config, (db) => {
-        const { record, created } = new SqliteAccountStore(db).upsert({ ...input, label: typeof values.label === 'string' ? values.label : undefined });
+      return withStores(config, async (stores) => {
+        const { record, created } = await stores.accounts().upsert({ ...input, label: typeof values.label === 'string' ? values.label : undefined });
         printResult(json, { ...accountView(record), created }, () =>
           [
             `${created ? 'Imported' : 'Updated'} account ${record.id} (${record.email ?? record.chatgptAccountId}, plan ${record.plan ?? 'unknown'}).`,
@@ -80,8 +80,8 @@ export async function accountsCommand(argv: string[]): Promise<number> {
       });
     }
     case 'list': {
-      return withDataDir(config, (db) => {
-        const accounts = new SqliteAccountStore(db).list().map((record) => ({ ...accountView(record), quota_windows: quotaWindows(record.quota) }));
+      return withStores(config, (stores) => {
+        const accounts = stores.accounts().list().map((record) => ({ ...accountView(record), quota_windows: quotaWindows(record.quota) }));
         const now = Date.now();
         printResult(json, accounts, () =>
           accounts.length === 0
@@ -107,8 +107,8 @@ export async function accountsCommand(argv: string[]): Promise<number> {
     case 'remove': {
       const id = positionals[0];
       if (!id || positionals.length > 1) throw new ConfigError('accounts remove: give exactly one account id (see codexin accounts list)');
-      return withDataDir(config, (db) => {
-        if (!new SqliteAccountStore(db).remove(id)) {
+      return withStores(config, async (stores) => {
+        if (!(await stores.accounts().remove(id))) {
           process.stderr.write(`codexin: no account with id ${id}\n`);
           return 1;
         }

@@ -5,7 +5,7 @@
  */
 import { chmodSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { closeDatabase, openDatabase, type Db } from '../store/db';
+import { openDatabase, type Db } from '../store/db';
 import { SqliteAccountStore } from '../store/accounts';
 import { attachSecretKey, loadSecretBox } from '../store/secret-key';
 import { ConfigError, type Config } from '../config';
@@ -87,14 +87,4 @@ function openDataDirDatabase(config: Config): Db {
   // Loaded only when a store needs tokens: `keys create` works without the key.
   attachSecretKey(db, () => loadSecretBox(config.secretKey, () => SqliteAccountStore.holdsSealedTokens(db)));
   return db;
-}
-
-/** Runs one command's work against the data dir's database, closing it however the work ends. */
-export function withDataDir<T>(config: Config, work: (db: Db) => T): T {
-  const db = openDataDir(config);
-  try {
-    return work(db);
-  } finally {
-    closeDatabase(db);
-  }
 }

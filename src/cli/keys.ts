@@ -1,8 +1,8 @@
 /** `codexin keys create|list|revoke`: manage API keys from the shell. */
 import { ConfigError, parseDuration, resolveConfig } from '../config';
-import { SqliteKeyStore, keyView, type KeyScope } from '../store/keys';
+import { keyView, type KeyScope } from '../store/keys';
 import { parseCommandArgs, printResult } from './args';
-import { withDataDir } from './data-dir';
+import { withStores } from './stores';
 import { describeDuration, utc } from './quota';
 
 const USAGE =
@@ -67,8 +67,8 @@ export async function keysCommand(argv: string[]): Promise<number> {
       const maxConcurrent = positiveInt('max-concurrent', values['max-concurrent']);
       const models = typeof values.models === 'string' ? values.models.split(',').map((m) => m.trim()).filter(Boolean) : null;
       if (models && models.length === 0) throw new ConfigError('--models: give at least one model id');
-      return withDataDir(config, (db) => {
-        const { record, secret } = new SqliteKeyStore(db).create({
+      return withStores(config, async (stores) => {
+        const { record, secret } = await stores.keys().create({
           name: name.trim(),
           scopes,
           expiresAt: expiresIn ? Date.now() + expiresIn : null,
@@ -85,8 +85,8 @@ export async function keysCommand(argv: string[]): Promise<number> {
       });
     }
     case 'list': {
-      return withDataDir(config, (db) => {
-        const keys = new SqliteKeyStore(db).list().map(keyView);
+      return withStores(config, (stores) => {
+        const keys = stores.keys().list().map(keyView);
         printResult(json, keys, () =>
           keys.length === 0
             ? 'No keys.'
@@ -100,8 +100,8 @@ export async function keysCommand(argv: string[]): Promise<number> {
     case 'revoke': {
       const id = positionals[0];
       if (!id || positionals.length > 1) throw new ConfigError('keys revoke: give exactly one key id (see codexin keys list)');
-      return withDataDir(config, (db) => {
-        const ok = new SqliteKeyStore(db).revoke(id);
+      return withStores(config, async (stores) => {
+        const ok = await stores.keys().revoke(id);
         if (!ok) {
           process.stderr.write(`codexin: no key with id ${id}\n`);
           return 1;

@@ -3,11 +3,11 @@
  * device code (headless hosts); the new account is stored and owned by CodexIn.
  */
 import { ConfigError, resolveConfig } from '../config';
-import { SqliteAccountStore, type AccountTokens } from '../store/accounts';
+import type { AccountTokens } from '../store/accounts';
 import { BROWSER_LOGIN_PORT, completeDeviceLogin, startDeviceLogin } from '../upstream/chatgpt/oauth';
 import { chatGptClaims } from '../upstream/chatgpt/jwt';
 import { parseCommandArgs, printResult } from './args';
-import { withDataDir } from './data-dir';
+import { withStores } from './stores';
 import { browserLogin } from './login-browser';
 
 const say = (text: string) => process.stderr.write(text);
@@ -44,8 +44,8 @@ export async function loginCommand(argv: string[]): Promise<number> {
   const accessClaims = chatGptClaims(tokens.accessToken);
   const accountId = claims.accountId ?? accessClaims.accountId;
   if (!accountId) throw new Error('the login returned no ChatGPT account id');
-  return withDataDir(config, (db) => {
-    const { record, created } = new SqliteAccountStore(db).upsert({
+  return withStores(config, async (stores) => {
+    const { record, created } = await stores.accounts().upsert({
       ...tokens,
       chatgptAccountId: accountId,
       email: claims.email,

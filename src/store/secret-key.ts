@@ -45,6 +45,11 @@ export function loadSecretBox(source: SecretKeySource, sealedSecretsExist: () =>
   if (source.kind === 'inline') return new SecretBox(parseSecretKey(source.text, 'CODEXIN_SECRET_KEY'));
   let text = readKeyFile(source.path);
   if (text === null) {
+    if (source.shared) {
+      throw new SecretKeyError(
+        `with --database-url every instance must seal tokens with the same key, and ${source.path} does not exist: set CODEXIN_SECRET_KEY (make one with "openssl rand -base64 32") or --secret-key-file on every instance`,
+      );
+    }
     if (!source.generate) throw new SecretKeyError(`--secret-key-file: ${source.path} does not exist`);
     if (sealedSecretsExist()) {
       throw new SecretKeyError(

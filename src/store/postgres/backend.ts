@@ -5,7 +5,7 @@
 import type { SecretKeySource } from '../../config';
 import type { Logger } from '../../log';
 import { loadSecretBox } from '../secret-key';
-import type { SecretBox } from '../secret-box';
+import { SecretKeyError, type SecretBox } from '../secret-box';
 import { PgAccountStore } from './accounts';
 import { ChangeFeed } from './changes';
 import { openPostgres, pgCall, type Pg, type PgOptions } from './database';
@@ -14,6 +14,8 @@ import { PgModelStore } from './models';
 
 export interface PgStores {
   sql: Pg;
+  /** The sealing key's loader (loaded on first use: commands that touch no token never need it). */
+  secrets: () => SecretBox;
   feed: ChangeFeed;
   keys: PgKeyStore;
   models: PgModelStore;
@@ -27,17 +29,42 @@ async function secretBoxForPg(sql: Pg, source: SecretKeySource): Promise<() => S
   return () => (box ??= loadSecretBox(source, () => sealed.length > 0));
 }
 
-export async function openPgStores(url: string, secretKey: SecretKeySource, opts: PgOptions & { logger?: Logger } = {}): Promise<PgStores> {
+const KEY_CHECK_PLAINTEXT = 'codexin secret key check';
+
+/**
+ * Refuses a sealing key other than the one this database was first used with, before
+ * any token is written with it: instances with different keys would each lock the
+ * others out of the accounts they log in.
+ */
+export async function verifySharedSecretKey(sql: Pg, box: SecretBox): Promise<void> {
+  const sealed = box.seal(KEY_CHECK_PLAINTEXT, 'settings:secret_key_check');
+  await pgCall(sql, 'checking the secret key', () => sql`INSERT INTO settings (name, value) VALUES ('secret_key_check', ${sealed}) ON CONFLICT (name) DO NOTHING`);
+  const [row] = (await pgCall(sql, 'checking the secret key', () => sql`SELECT value FROM settings WHERE name = 'secret_key_check'`)) as { value: string }[];
+  let opened: string | null = null;
+  try {
+    opened = box.open(row!.value, 'settings:secret_key_check');
+  } catch {
+    opened = null;
+  }
+  if (opened !== KEY_CHECK_PLAINTEXT) {
+    throw new SecretKeyError('this instance\'s secret key is not the one the database was set up with: give every instance the same CODEXIN_SECRET_KEY or --secret-key-file');
+  }
+}
+
+export async function openPgStores(url: string, secretKey: SecretKeySource, opts: PgOptions & { logger?: Logger; listen?: boolean } = {}): Promise<PgStores> {
   const sql = await openPostgres(url, opts);
   try {
     const feed = new ChangeFeed(sql, opts.logger);
     const keys = await PgKeyStore.open(sql, feed);
     const models = await PgModelStore.open(sql, feed);
-    const accounts = await PgAccountStore.open(sql, feed, await secretBoxForPg(sql, secretKey));
+    const secrets = await secretBoxForPg(sql, secretKey);
+    const accounts = await PgAccountStore.open(sql, feed, secrets);
     // Listening starts after the first load; the (re)subscription reload closes the gap between them.
-    await feed.start();
-    await feed.reloadAll();
-    return { sql, feed, keys, models, accounts };
+    if (opts.listen !== false) {
+      await feed.start();
+      await feed.reloadAll();
+    }
+    return { sql, secrets, feed, keys, models, accounts };
   } catch (error) {
     await sql.close({ timeout: 0 }).catch(() => {});
     throw error;

@@ -121,4 +121,12 @@ export const PG_MIGRATIONS: readonly string[] = [
     seen_at double precision NOT NULL
   );
   `,
+  // 2: instance-wide settings; `secret_key_check` holds a value sealed with the key the
+  //    first instance used, so an instance started with another key is refused at once.
+  `
+  CREATE TABLE settings (
+    name text PRIMARY KEY,
+    value text NOT NULL
+  );
+  `,
 ];
