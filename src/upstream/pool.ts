@@ -59,7 +59,9 @@ export class AccountPool {
     this.lastUsed.set(chosen.id, now);
     if (now - previous >= PERSIST_LAST_USED_MS || chosen.lastUsedAt === null) {
       try {
-        this.accounts.markUsed(chosen.id, now);
+        const written = this.accounts.markUsed(chosen.id, now);
+        // A store over the network answers later; its failure is as harmless as a synchronous one.
+        if (written instanceof Promise) written.catch(() => {});
       } catch {
         // A locked or read-only database must not fail the call: memory has the time, the next write catches up.
       }

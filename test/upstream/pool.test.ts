@@ -34,7 +34,6 @@ function account(id: string, change: Partial<AccountRecord> = {}): AccountRecord
 /** One instance's view of the shared accounts table (its own copies: nothing in memory is shared). */
 class FakeAccounts implements PoolAccounts {
   readonly writes: { id: string; at: number }[] = [];
-  failWrites = false;
   private records: AccountRecord[];
 
   constructor(records: AccountRecord[]) {
@@ -45,7 +44,11 @@ class FakeAccounts implements PoolAccounts {
     return this.records.map((r) => ({ ...r }));
   }
 
-  markUsed(id: string, now = Date.now()): void {
+  /** 'async': the write answers with a rejected promise, as a PostgreSQL store past its deadline. */
+  failWrites: boolean | 'async' = false;
+
+  markUsed(id: string, now = Date.now()): void | Promise<void> {
+    if (this.failWrites === 'async') return Promise.reject(new Error('PostgreSQL did not answer within 2000 ms'));
     if (this.failWrites) throw new Error('database is locked');
     this.writes.push({ id, at: now });
     this.update(id, { lastUsedAt: now });
@@ -158,7 +161,7 @@ describe('AccountPool affinity (rendezvous hashing)', () => {
     expect(affinityWeight('conversation-1', 'acct_x')).not.toBe(affinityWeight('conversation-2', 'acct_x'));
   });
 
-  test('"last used" is written behind: on first use, then only after 30 s without a pick of that account; a failed write does not fail the pick', () => {
+  test('"last used" is written behind: on first use, then only after 30 s without a pick of that account; a failed write does not fail the pick', async () => {
     const accounts = new FakeAccounts([account(IDS[0]!)]);
     const pool = new AccountPool(accounts);
     pool.pick('c1', new Set(), NOW);
@@ -169,5 +172,16 @@ describe('AccountPool affinity (rendezvous hashing)', () => {
     expect(accounts.writes.at(-1)).toEqual({ id: IDS[0]!, at: NOW + 69_999 });
     accounts.failWrites = true;
     expect(pool.pick('c5', new Set(), NOW + 120_000)!.id).toBe(IDS[0]!);
+    accounts.failWrites = 'async';
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      expect(pool.pick('c6', new Set(), NOW + 240_000)!.id).toBe(IDS[0]!);
+      await Bun.sleep(10);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
   });
 });
