@@ -85,7 +85,7 @@ export async function startResponse(deps: ResponsesServiceDeps, call: ResponseCa
   const trace = call.trace;
   const model = resolveModel(deps.models, call.key, call.request.model);
   trace.model = model.id;
-  call = { ...call, request: resolveFileInputs(deps.fileInputs, call.request, call.key.id) };
+  call = { ...call, request: await resolveFileInputs(deps.fileInputs, call.request, call.key.id) };
   validateInputImages(call.request.input);
   const admission = call.admission ?? await deps.limiter.admit(call.key, { inputTokens: estimateInputTokens(call.request.input) + estimateInputTokens(call.request.instructions) });
   // From here the call owns the trace: it is completed when the stream ends, not when the handler returns.

@@ -11,7 +11,7 @@ import { closeDatabase } from '../store/db';
 import { SqliteAccountStore } from '../store/accounts';
 import { UsageStore } from '../store/usage';
 import { buildUpstream } from '../upstream/factory';
-import { FileStore } from '../store/files';
+import { SqliteFileStore } from '../store/files';
 import { openBlobStore } from '../store/blobs';
 import { FileService } from '../service/files';
 import { requestBodyLimit } from '../routes/files';
@@ -82,7 +82,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const observer = new Observer(logger, new Metrics(accounts));
   const limiter = new KeyLimiter(usage);
   const built = await buildUpstream(config, accounts, logger, observer.metrics);
-  const files = new FileService(new FileStore(db), openBlobStore(config.dataDir), config.maxFileBytes);
+  const files = new FileService(new SqliteFileStore(db), openBlobStore(config.dataDir), config.maxFileBytes);
   const socket = createResponsesSocket({ upstream: built.upstream, models, usage, limiter, observer, keys, fileInputs: files, upstreamIdleMs: config.upstreamIdleMs, maxFrameBytes: config.maxBodyBytes });
   const app = createApp({
     socket,

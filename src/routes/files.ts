@@ -60,7 +60,7 @@ export function filesRoutes(auth: ReturnType<typeof authPlugin>, deps: FilesRout
         const expiresAt = expiryOf(textField(body, 'expires_after[anchor]'), textField(body, 'expires_after[seconds]'), now);
         if (file.size === 0) throw badRequest('The file is empty.', 'file', 'empty_file');
         const bytes = new Uint8Array(await file.arrayBuffer());
-        const record = deps.files.create(apiKey.id, { filename: file.name || 'upload', purpose, bytes, declaredMime: file.type, expiresAt });
+        const record = await deps.files.create(apiKey.id, { filename: file.name || 'upload', purpose, bytes, declaredMime: file.type, expiresAt });
         return toFileObject(record);
       },
       {
@@ -84,10 +84,10 @@ export function filesRoutes(auth: ReturnType<typeof authPlugin>, deps: FilesRout
     )
     .get(
       '/v1/files',
-      ({ query, apiKey }) => {
+      async ({ query, apiKey }) => {
         const limit = query.limit ?? MAX_PAGE;
         if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw badRequest(`'limit' must be a whole number from 1 to ${MAX_PAGE}.`, 'limit', 'invalid_value');
-        const page = deps.files.list(apiKey.id, {
+        const page = await deps.files.list(apiKey.id, {
           purpose: query.purpose,
           limit,
           order: query.order ?? 'desc',
@@ -103,7 +103,7 @@ export function filesRoutes(auth: ReturnType<typeof authPlugin>, deps: FilesRout
         detail: { summary: 'List your files', description: 'Newest first by default; page with `after` = the last id of the previous page while `has_more` is true.' },
       },
     )
-    .get('/v1/files/:id', ({ params, apiKey }) => toFileObject(deps.files.get(apiKey.id, params.id)), {
+    .get('/v1/files/:id', async ({ params, apiKey }) => toFileObject(await deps.files.get(apiKey.id, params.id)), {
       auth: 'advanced',
       params: idParams,
       response: { 200: FileObjectSchema, ...errorResponses },
@@ -111,8 +111,8 @@ export function filesRoutes(auth: ReturnType<typeof authPlugin>, deps: FilesRout
     })
     .get(
       '/v1/files/:id/content',
-      ({ params, apiKey, requestId }) => {
-        const { record, bytes } = deps.files.content(apiKey.id, params.id);
+      async ({ params, apiKey, requestId }) => {
+        const { record, bytes } = await deps.files.content(apiKey.id, params.id);
         return new Response(bytes, {
           headers: {
             'content-type': record.mime,
@@ -131,8 +131,8 @@ export function filesRoutes(auth: ReturnType<typeof authPlugin>, deps: FilesRout
     )
     .delete(
       '/v1/files/:id',
-      ({ params, apiKey }) => {
-        const deleted = deps.files.delete(apiKey.id, params.id);
+      async ({ params, apiKey }) => {
+        const deleted = await deps.files.delete(apiKey.id, params.id);
         return { id: deleted.id, object: 'file' as const, deleted: true as const };
       },
       {

@@ -209,7 +209,7 @@ export function imagesRoutes(auth: ReturnType<typeof authPlugin>, deps: ImagesRo
           deps.assets.uploadFile({ bytes, filename, mime }, { signal: request.signal, keyId: apiKey.id, requestId }),
         );
         // Stored after the upstream accepted it, so a failed upload leaves nothing behind.
-        const record = deps.files.create(apiKey.id, { filename, purpose, bytes, declaredMime: mime, upstreamFileId: uploaded.fileId });
+        const record = await deps.files.create(apiKey.id, { filename, purpose, bytes, declaredMime: mime, upstreamFileId: uploaded.fileId });
         return { ...toFileObject(record), asset_pointer: `sediment://${uploaded.fileId}`, upstream_file_id: uploaded.fileId, mime_type: mime };
       },
       {

@@ -12,10 +12,11 @@
 import { ApiError, quote } from '../openai/api-error';
 import { sniffMime } from '../openai/image-input';
 import type { ContentPart, ResponseItem, ResponsesRequest } from '../openai/responses-types';
+import type { Awaitable } from '../store/awaitable';
 import type { FileRecord } from '../store/files';
 
 export interface FileInputSource {
-  find(keyId: string, id: string): { record: FileRecord; bytes: Uint8Array } | null;
+  find(keyId: string, id: string): Awaitable<{ record: FileRecord; bytes: Uint8Array } | null>;
 }
 
 const OUR_ID = /^file-[A-Za-z0-9_-]+$/;
@@ -24,10 +25,10 @@ function dataUrl(mime: string, bytes: Uint8Array): string {
   return `data:${mime};base64,${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}`;
 }
 
-function resolvePart(part: ContentPart, at: string, keyId: string, source: FileInputSource): ContentPart {
+async function resolvePart(part: ContentPart, at: string, keyId: string, source: FileInputSource): Promise<ContentPart> {
   if (part.type !== 'input_file' && part.type !== 'input_image') return part;
   if (typeof part.file_id !== 'string' || !OUR_ID.test(part.file_id)) return part;
-  const found = source.find(keyId, part.file_id);
+  const found = await source.find(keyId, part.file_id);
   if (!found) {
     throw new ApiError(404, 'invalid_request_error', `No such File object: ${quote(part.file_id)}. It does not exist, has expired, or belongs to another API key.`, {
       param: `${at}.file_id`,
@@ -49,33 +50,45 @@ function resolvePart(part: ContentPart, at: string, keyId: string, source: FileI
   return { ...rest, image_url: dataUrl(mime, found.bytes) };
 }
 
-function resolveParts(parts: unknown, at: string, keyId: string, source: FileInputSource): unknown {
+async function resolveParts(parts: unknown, at: string, keyId: string, source: FileInputSource): Promise<unknown> {
   if (!Array.isArray(parts)) return parts;
   let changed = false;
-  const out = parts.map((part: unknown, j) => {
-    if (!part || typeof part !== 'object') return part;
-    const resolved = resolvePart(part as ContentPart, `${at}[${j}]`, keyId, source);
+  const out: unknown[] = [];
+  // One part after another: the first missing file is the one the error names, as before.
+  for (const [j, part] of parts.entries()) {
+    if (!part || typeof part !== 'object') {
+      out.push(part);
+      continue;
+    }
+    const resolved = await resolvePart(part as ContentPart, `${at}[${j}]`, keyId, source);
     if (resolved !== part) changed = true;
-    return resolved;
-  });
+    out.push(resolved);
+  }
   return changed ? out : parts;
 }
 
 /** The request with every file reference of ours inlined; the same object when there is none. */
-export function resolveFileInputs(source: FileInputSource | undefined, request: ResponsesRequest, keyId: string): ResponsesRequest {
+export async function resolveFileInputs(source: FileInputSource | undefined, request: ResponsesRequest, keyId: string): Promise<ResponsesRequest> {
   if (!source || !Array.isArray(request.input)) return request;
   let changed = false;
-  const input = request.input.map((item, i): ResponseItem => {
-    if (!item || typeof item !== 'object') return item;
-    const content = resolveParts(item.content, `input[${i}].content`, keyId, source);
+  const input: ResponseItem[] = [];
+  for (const [i, item] of request.input.entries()) {
+    if (!item || typeof item !== 'object') {
+      input.push(item);
+      continue;
+    }
+    const content = await resolveParts(item.content, `input[${i}].content`, keyId, source);
     // Tool outputs may carry files and images too (function_call_output with content parts).
-    const output = resolveParts(item.output, `input[${i}].output`, keyId, source);
-    if (content === item.content && output === item.output) return item;
+    const output = await resolveParts(item.output, `input[${i}].output`, keyId, source);
+    if (content === item.content && output === item.output) {
+      input.push(item);
+      continue;
+    }
     changed = true;
     const copy: ResponseItem = { ...item };
     if (content !== item.content) copy.content = content as ResponseItem['content'];
     if (output !== item.output) copy.output = output;
-    return copy;
-  });
+    input.push(copy);
+  }
   return changed ? { ...request, input } : request;
 }

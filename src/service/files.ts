@@ -1,11 +1,12 @@
 /**
- * Uploaded files, owner-scoped: metadata in SQLite, bytes in the blob store.
+ * Uploaded files, owner-scoped: metadata in the file store (SQLite or PostgreSQL),
+ * bytes in the blob store.
  * Every operation takes the calling key's id; another key's file is "not found"
  * (404, never 403), so file ids reveal nothing.
  */
 import { ApiError, quote } from '../openai/api-error';
 import { sniffMime } from '../openai/image-input';
-import type { BlobStore } from '../store/blobs';
+import { sha256Hex, type BlobStore } from '../store/blobs';
 import type { FileRecord, FileStore, ListFilesQuery } from '../store/files';
 
 /** The purposes the OpenAI Files API accepts. */
@@ -56,64 +57,74 @@ export class FileService {
     readonly maxFileBytes: number,
   ) {}
 
-  create(keyId: string, upload: NewUpload): FileRecord {
+  async create(keyId: string, upload: NewUpload): Promise<FileRecord> {
     if (upload.bytes.length > this.maxFileBytes) throw fileTooLarge(upload.bytes.length, this.maxFileBytes);
-    this.purgeExpired();
-    const sha256 = this.blobs.put(upload.bytes);
-    return this.store.insert({
+    await this.purgeExpired();
+    // The row first, then the bytes: a delete elsewhere that drops "unreferenced" bytes
+    // of the same content already sees this row, or ran before the bytes are written
+    // again. The id is unknown to anyone until this returns, so nobody reads the gap.
+    const record = await this.store.insert({
       keyId,
       filename: upload.filename,
       purpose: upload.purpose,
       bytes: upload.bytes.length,
-      sha256,
+      sha256: sha256Hex(upload.bytes),
       mime: detectMime(upload.filename, upload.bytes, upload.declaredMime),
       expiresAt: upload.expiresAt ?? null,
       upstreamFileId: upload.upstreamFileId ?? null,
     });
+    try {
+      await this.blobs.put(upload.bytes);
+    } catch (error) {
+      // No row without its bytes: best effort, the upload fails either way.
+      await Promise.resolve(this.store.delete(keyId, record.id)).catch(() => null);
+      throw error;
+    }
+    return record;
   }
 
-  get(keyId: string, id: string): FileRecord {
-    const record = this.store.get(keyId, id);
+  async get(keyId: string, id: string): Promise<FileRecord> {
+    const record = await this.store.get(keyId, id);
     if (!record) throw fileNotFound(id);
     return record;
   }
 
   /** The file and its bytes, or null when the key has no such file. */
-  find(keyId: string, id: string): { record: FileRecord; bytes: Uint8Array } | null {
-    const record = this.store.get(keyId, id);
+  async find(keyId: string, id: string): Promise<{ record: FileRecord; bytes: Uint8Array } | null> {
+    const record = await this.store.get(keyId, id);
     if (!record) return null;
-    const bytes = this.blobs.get(record.sha256);
+    const bytes = await this.blobs.get(record.sha256);
     // A row whose bytes vanished (someone cleaned the data dir) is as good as gone.
     return bytes ? { record, bytes } : null;
   }
 
-  content(keyId: string, id: string): { record: FileRecord; bytes: Uint8Array } {
-    const found = this.find(keyId, id);
+  async content(keyId: string, id: string): Promise<{ record: FileRecord; bytes: Uint8Array }> {
+    const found = await this.find(keyId, id);
     if (!found) throw fileNotFound(id);
     return found;
   }
 
-  list(keyId: string, query: ListFilesQuery): { files: FileRecord[]; hasMore: boolean } {
-    const page = this.store.list(keyId, query);
+  async list(keyId: string, query: ListFilesQuery): Promise<{ files: FileRecord[]; hasMore: boolean }> {
+    const page = await this.store.list(keyId, query);
     if (!page) {
       throw new ApiError(400, 'invalid_request_error', `'after' must be the id of one of your files; ${query.after} is not.`, { param: 'after', code: 'invalid_cursor' });
     }
     return page;
   }
 
-  delete(keyId: string, id: string): FileRecord {
-    const deleted = this.store.delete(keyId, id);
+  async delete(keyId: string, id: string): Promise<FileRecord> {
+    const deleted = await this.store.delete(keyId, id);
     if (!deleted) throw fileNotFound(id);
-    this.dropIfUnreferenced(deleted.sha256);
+    await this.dropIfUnreferenced(deleted.sha256);
     return deleted;
   }
 
-  private purgeExpired(): void {
-    for (const sha of new Set(this.store.purgeExpired())) this.dropIfUnreferenced(sha);
+  private async purgeExpired(): Promise<void> {
+    for (const sha of new Set(await this.store.purgeExpired())) await this.dropIfUnreferenced(sha);
   }
 
   /** Bytes are shared by every file with the same content: keep them while one still points at them. */
-  private dropIfUnreferenced(sha256: string): void {
-    if (!this.store.isReferenced(sha256)) this.blobs.remove(sha256);
+  private async dropIfUnreferenced(sha256: string): Promise<void> {
+    if (!(await this.store.isReferenced(sha256))) await this.blobs.remove(sha256);
   }
 }

@@ -2,17 +2,20 @@
  * File bytes, content-addressed by SHA-256: the same upload twice is stored once,
  * and a blob's name proves its content. On disk they live under
  * `<data-dir>/files/<sha256>`; with the in-memory data dir (`:memory:`, used by
- * tests) they stay in memory, so a test leaves nothing behind on disk.
+ * tests) they stay in memory, so a test leaves nothing behind on disk. Instances
+ * sharing a PostgreSQL database keep them there instead (PgBlobStore), which is
+ * why the interface may answer with a promise.
  */
+import type { Awaitable } from './awaitable';
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface BlobStore {
   /** Stores the bytes (once per content) and returns their hex SHA-256. */
-  put(bytes: Uint8Array): string;
+  put(bytes: Uint8Array): Awaitable<string>;
   /** The bytes with this hash, or null when they are gone. */
-  get(sha256: string): Uint8Array | null;
-  remove(sha256: string): void;
+  get(sha256: string): Awaitable<Uint8Array | null>;
+  remove(sha256: string): Awaitable<void>;
 }
 
 export function sha256Hex(bytes: Uint8Array): string {
@@ -101,6 +104,6 @@ export class MemoryBlobStore implements BlobStore {
 }
 
 /** The blob store of a data dir: on disk, or in memory for `:memory:`. */
-export function openBlobStore(dataDir: string): BlobStore {
+export function openBlobStore(dataDir: string): DiskBlobStore | MemoryBlobStore {
   return dataDir === ':memory:' ? new MemoryBlobStore() : new DiskBlobStore(join(dataDir, 'files'));
 }

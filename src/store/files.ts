@@ -3,6 +3,7 @@
  * read takes the owner key: a key sees only its own files, so the owner check
  * cannot be forgotten by a caller.
  */
+import type { Awaitable } from './awaitable';
 import type { Db } from './db';
 
 export interface FileRecord {
@@ -32,7 +33,8 @@ export interface ListFilesQuery {
   after?: string;
 }
 
-interface FileRow {
+/** A `files` row as both backends store it (PostgreSQL returns `seq` as text; nothing reads it from here). */
+export interface FileRow {
   id: string;
   key_id: string;
   filename: string;
@@ -43,10 +45,9 @@ interface FileRow {
   created_at: number;
   expires_at: number | null;
   upstream_file_id: string | null;
-  seq: number;
 }
 
-function toRecord(row: FileRow): FileRecord {
+export function toFileRecord(row: FileRow): FileRecord {
   return {
     id: row.id,
     keyId: row.key_id,
@@ -66,9 +67,28 @@ export function newFileId(): string {
   return 'file-' + Buffer.from(crypto.getRandomValues(new Uint8Array(18))).toString('base64url');
 }
 
+/**
+ * The file metadata of one backend: SQLite answers at once, PostgreSQL with a
+ * promise. Every read is scoped to the owner key; paging follows the insertion
+ * order (`seq`), so a cursor stays valid while other files come and go.
+ */
+export interface FileStore {
+  insert(input: NewFile, now?: number): Awaitable<FileRecord>;
+  /** The key's live file with this id, or null (also for another key's file: ids must not leak). */
+  get(keyId: string, id: string, now?: number): Awaitable<FileRecord | null>;
+  /** One page of the key's files, plus whether more follow. Null when `after` names no file of this key. */
+  list(keyId: string, query: ListFilesQuery, now?: number): Awaitable<{ files: FileRecord[]; hasMore: boolean } | null>;
+  /** Deletes the key's file; returns the deleted record (null when there was none). */
+  delete(keyId: string, id: string): Awaitable<FileRecord | null>;
+  /** Removes expired rows and returns their hashes, for the caller to drop unreferenced blobs. */
+  purgeExpired(now?: number): Awaitable<string[]>;
+  /** Whether any file row (any owner) still points at these bytes. */
+  isReferenced(sha256: string): Awaitable<boolean>;
+}
+
 const LIVE = '(expires_at IS NULL OR expires_at > $now)';
 
-export class FileStore {
+export class SqliteFileStore implements FileStore {
   constructor(private readonly db: Db) {}
 
   insert(input: NewFile, now = Date.now()): FileRecord {
@@ -96,7 +116,7 @@ export class FileStore {
   /** The key's live file with this id, or null (also for another key's file: ids must not leak). */
   get(keyId: string, id: string, now = Date.now()): FileRecord | null {
     const row = this.db.query(`SELECT * FROM files WHERE id = $id AND key_id = $key AND ${LIVE}`).get({ id, key: keyId, now }) as FileRow | null;
-    return row ? toRecord(row) : null;
+    return row ? toFileRecord(row) : null;
   }
 
   /** One page of the key's files, plus whether more follow. Null when `after` names no file of this key. */
@@ -116,13 +136,13 @@ export class FileStore {
          ORDER BY seq ${desc ? 'DESC' : 'ASC'} LIMIT $limit`,
       )
       .all({ key: keyId, now, purpose: query.purpose ?? null, cursor, limit: query.limit + 1 }) as FileRow[];
-    return { files: rows.slice(0, query.limit).map(toRecord), hasMore: rows.length > query.limit };
+    return { files: rows.slice(0, query.limit).map(toFileRecord), hasMore: rows.length > query.limit };
   }
 
   /** Deletes the key's file; returns the deleted record (null when there was none). */
   delete(keyId: string, id: string): FileRecord | null {
     const row = this.db.query('DELETE FROM files WHERE id = $id AND key_id = $key RETURNING *').get({ id, key: keyId }) as FileRow | null;
-    return row ? toRecord(row) : null;
+    return row ? toFileRecord(row) : null;
   }
 
   /** Removes expired rows and returns their hashes, for the caller to drop unreferenced blobs. */

@@ -1,22 +1,48 @@
 /**
  * Chooses which ChatGPT account serves a request. Among usable accounts (active,
- * not cooling down) it keeps a conversation on the account that served it before,
- * so the upstream prompt cache keeps hitting, and otherwise picks the least
- * recently used one to spread load.
+ * not cooling down) a conversation goes to the account of highest rendezvous weight
+ * for its affinity key, hash(key, account id): every instance behind a load balancer
+ * computes the same choice with no shared state, so the upstream prompt cache keeps
+ * hitting, and conversations spread evenly. When an account leaves the pool (cooled,
+ * disabled, removed, or excluded after a failure) only its own conversations move,
+ * each to its next-highest weight; the others stay where they were.
  */
 import type { AccountRecord, AccountStore } from '../store/accounts';
 
-const AFFINITY_LIMIT = 10_000;
-// "Last used" drives the least-recently-used choice from memory; the database copy
-// (shown in accounts list) is refreshed at most this often, off the hot path.
+// The database copy of "last used" (shown in accounts list) is refreshed at most this
+// often per account, off the hot path; memory has the exact time.
 const PERSIST_LAST_USED_MS = 30_000;
 
+/** What the pool needs of the account store. */
+export type PoolAccounts = Pick<AccountStore, 'list' | 'markUsed' | 'setCooldown'>;
+
+/**
+ * The rendezvous weight of an account for a conversation: a stable 64-bit hash
+ * (wyhash, the same on every instance and across restarts) of the key and the id.
+ * The NUL separator keeps ("ab", "c") and ("a", "bc") apart.
+ */
+export function affinityWeight(affinityKey: string, accountId: string): bigint {
+  return Bun.hash.wyhash(`${affinityKey}\0${accountId}`);
+}
+
+/** The candidate of highest weight for this key; ties (astronomically rare) go to the smaller id, so the answer never depends on list order. */
+export function rendezvousPick<T extends { id: string }>(affinityKey: string, candidates: readonly T[]): T | null {
+  let best: T | null = null;
+  let bestWeight = -1n;
+  for (const candidate of candidates) {
+    const weight = affinityWeight(affinityKey, candidate.id);
+    if (weight > bestWeight || (weight === bestWeight && best !== null && candidate.id < best.id)) {
+      best = candidate;
+      bestWeight = weight;
+    }
+  }
+  return best;
+}
+
 export class AccountPool {
-  // Insertion-ordered: the oldest entry is evicted first.
-  private readonly affinity = new Map<string, string>();
   private readonly lastUsed = new Map<string, number>();
 
-  constructor(private readonly accounts: AccountStore) {}
+  constructor(private readonly accounts: PoolAccounts) {}
 
   usable(now = Date.now()): AccountRecord[] {
     return this.accounts.list().filter((a) => a.status === 'active' && (a.cooldownUntil === null || a.cooldownUntil <= now));
@@ -24,29 +50,23 @@ export class AccountPool {
 
   /** The account for this conversation, or null when none is usable. */
   pick(affinityKey: string, exclude: ReadonlySet<string> = new Set(), now = Date.now()): AccountRecord | null {
-    const candidates = this.usable(now).filter((a) => !exclude.has(a.id));
-    if (candidates.length === 0) return null;
-    const preferred = this.affinity.get(affinityKey);
-    const sticky = preferred ? candidates.find((a) => a.id === preferred) : undefined;
-    const usedAt = (a: AccountRecord) => this.lastUsed.get(a.id) ?? a.lastUsedAt ?? 0;
-    const chosen = sticky ?? candidates.reduce((best, a) => (usedAt(a) < usedAt(best) ? a : best));
-    this.remember(affinityKey, chosen.id);
-    const previous = usedAt(chosen);
+    const chosen = rendezvousPick(
+      affinityKey,
+      this.usable(now).filter((a) => !exclude.has(a.id)),
+    );
+    if (!chosen) return null;
+    const previous = this.lastUsed.get(chosen.id) ?? chosen.lastUsedAt ?? 0;
     this.lastUsed.set(chosen.id, now);
     if (now - previous >= PERSIST_LAST_USED_MS || chosen.lastUsedAt === null) {
       try {
-        this.accounts.markUsed(chosen.id, now);
+        const written = this.accounts.markUsed(chosen.id, now);
+        // A store over the network answers later; its failure is as harmless as a synchronous one.
+        if (written instanceof Promise) written.catch(() => {});
       } catch {
         // A locked or read-only database must not fail the call: memory has the time, the next write catches up.
       }
     }
     return chosen;
-  }
-
-  private remember(key: string, accountId: string): void {
-    this.affinity.delete(key);
-    this.affinity.set(key, accountId);
-    if (this.affinity.size > AFFINITY_LIMIT) this.affinity.delete(this.affinity.keys().next().value!);
   }
 
   coolDown(accountId: string, until: number): void {

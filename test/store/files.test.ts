@@ -7,7 +7,7 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase } from '../../src/store/db';
-import { FileStore } from '../../src/store/files';
+import { SqliteFileStore } from '../../src/store/files';
 import { DiskBlobStore, openBlobStore, MemoryBlobStore, sha256Hex } from '../../src/store/blobs';
 import { FileService } from '../../src/service/files';
 import { makeTempDir, removeTempDirs } from '../support/binary';
@@ -42,42 +42,42 @@ describe('DiskBlobStore', () => {
 });
 
 describe('FileService on disk', () => {
-  test('the blob is deleted with the last file that uses it, and kept while one remains', () => {
+  test('the blob is deleted with the last file that uses it, and kept while one remains', async () => {
     const dataDir = makeTempDir('files');
     const db = openDatabase(':memory:');
-    const files = new FileService(new FileStore(db), openBlobStore(dataDir), 1024);
+    const files = new FileService(new SqliteFileStore(db), openBlobStore(dataDir), 1024);
     const bytes = new TextEncoder().encode('twice');
-    const a = files.create('key_a', { filename: 'a.txt', purpose: 'user_data', bytes });
-    const b = files.create('key_b', { filename: 'b.txt', purpose: 'user_data', bytes });
+    const a = await files.create('key_a', { filename: 'a.txt', purpose: 'user_data', bytes });
+    const b = await files.create('key_b', { filename: 'b.txt', purpose: 'user_data', bytes });
     const blob = join(dataDir, 'files', a.sha256);
     expect(a.sha256).toBe(b.sha256);
-    files.delete('key_a', a.id);
+    await files.delete('key_a', a.id);
     expect(existsSync(blob)).toBe(true);
-    files.delete('key_b', b.id);
+    await files.delete('key_b', b.id);
     expect(existsSync(blob)).toBe(false);
     db.close();
   });
 
-  test('an expired file is invisible, and purged (bytes too) on the next upload', () => {
+  test('an expired file is invisible, and purged (bytes too) on the next upload', async () => {
     const dataDir = makeTempDir('files');
     const db = openDatabase(':memory:');
-    const files = new FileService(new FileStore(db), openBlobStore(dataDir), 1024);
-    const old = files.create('key_a', { filename: 'old.txt', purpose: 'user_data', bytes: new TextEncoder().encode('old'), expiresAt: Date.now() + 60_000 });
-    expect(files.get('key_a', old.id).id).toBe(old.id);
+    const files = new FileService(new SqliteFileStore(db), openBlobStore(dataDir), 1024);
+    const old = await files.create('key_a', { filename: 'old.txt', purpose: 'user_data', bytes: new TextEncoder().encode('old'), expiresAt: Date.now() + 60_000 });
+    expect((await files.get('key_a', old.id)).id).toBe(old.id);
     db.query('UPDATE files SET expires_at = $past WHERE id = $id').run({ past: Date.now() - 1, id: old.id });
-    expect(() => files.get('key_a', old.id)).toThrow(/No such File object/);
-    expect(files.list('key_a', { limit: 10, order: 'desc' }).files).toEqual([]);
+    await expect(files.get('key_a', old.id)).rejects.toThrow(/No such File object/);
+    expect((await files.list('key_a', { limit: 10, order: 'desc' })).files).toEqual([]);
     expect(existsSync(join(dataDir, 'files', old.sha256))).toBe(true);
-    files.create('key_a', { filename: 'new.txt', purpose: 'user_data', bytes: new TextEncoder().encode('new') });
+    await files.create('key_a', { filename: 'new.txt', purpose: 'user_data', bytes: new TextEncoder().encode('new') });
     expect(existsSync(join(dataDir, 'files', old.sha256))).toBe(false);
     expect((db.query('SELECT count(*) AS n FROM files').get() as { n: number }).n).toBe(1);
     db.close();
   });
 
-  test('the limit is enforced by the service too', () => {
+  test('the limit is enforced by the service too', async () => {
     const db = openDatabase(':memory:');
-    const files = new FileService(new FileStore(db), new MemoryBlobStore(), 4);
-    expect(() => files.create('k', { filename: 'x', purpose: 'batch', bytes: new Uint8Array(5) })).toThrow(/up to 4 bytes/);
+    const files = new FileService(new SqliteFileStore(db), new MemoryBlobStore(), 4);
+    await expect(files.create('k', { filename: 'x', purpose: 'batch', bytes: new Uint8Array(5) })).rejects.toThrow(/up to 4 bytes/);
     db.close();
   });
 });

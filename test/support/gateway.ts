@@ -23,7 +23,7 @@ import { Observer } from '../../src/observe/observer';
 import { Metrics } from '../../src/observe/metrics';
 import { KeyLimiter } from '../../src/call/admission';
 import { ChatGptAssets } from '../../src/upstream/chatgpt/assets';
-import { FileStore } from '../../src/store/files';
+import { SqliteFileStore } from '../../src/store/files';
 import { MemoryBlobStore } from '../../src/store/blobs';
 import { FileService } from '../../src/service/files';
 import { requestBodyLimit } from '../../src/routes/files';
@@ -88,7 +88,7 @@ export async function startGateway(opts: { accounts?: number; accessTtlSeconds?:
     onUpstreamResponse: (account, status) => observer.metrics.upstream.inc({ account, status: String(status) }),
   });
   const assets = new ChatGptAssets({ baseUrl: config.upstreamUrl, accounts, pool, tokens, logger });
-  const files = new FileService(new FileStore(db), new MemoryBlobStore(), config.maxFileBytes);
+  const files = new FileService(new SqliteFileStore(db), new MemoryBlobStore(), config.maxFileBytes);
   const socket = createResponsesSocket({ upstream, models, usage, limiter, observer, keys, fileInputs: files, upstreamIdleMs: config.upstreamIdleMs, maxFrameBytes: config.maxBodyBytes });
   const app = createApp({ config, db, keys, models, accounts, usage, logger, upstream, assets, files, limiter, observer, socket, upstreamReadiness: () => accountsReadiness('chatgpt', accounts) });
   let server: ReturnType<typeof listenHttp> | null = null;
