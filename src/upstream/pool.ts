@@ -69,8 +69,14 @@ export class AccountPool {
     return chosen;
   }
 
+  /** Written through (shared with every instance); a failed write leaves this call's outcome as it was. */
   coolDown(accountId: string, until: number): void {
-    this.accounts.setCooldown(accountId, until);
+    try {
+      const written = this.accounts.setCooldown(accountId, until);
+      if (written instanceof Promise) written.catch(() => {});
+    } catch {
+      // The cooldown is advisory: the next 429 sets it again.
+    }
   }
 
   /** When every active account is cooling down: the earliest time one comes back. */
