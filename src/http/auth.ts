@@ -101,6 +101,27 @@ function lookUp(keys: KeyStore, request: Request): Identity {
 }
 
 /**
+ * With a shared database, a key created on another instance an instant ago may not
+ * be in this one's memory yet: an unknown secret is looked up in the database (once
+ * per secret between key changes) before it is refused. An unreachable database
+ * refuses it as unknown rather than failing the request.
+ */
+async function lookUpRemote(keys: KeyStore, request: Request, first: Identity): Promise<Identity> {
+  const secret = presentedKey(Object.fromEntries(request.headers));
+  if (!secret || !keys.authenticateRemote) return first;
+  try {
+    const found = await keys.authenticateRemote(secret);
+    return !found.ok && found.reason === 'unknown' ? first : lookUp(keys, request);
+  } catch {
+    return first;
+  }
+}
+
+function isUnknownKey(identity: Identity): boolean {
+  return 'error' in identity && identity.error.code === 'invalid_api_key';
+}
+
+/**
  * The request's key with the route's scope, or the 401/403 to answer. Fails closed
  * when the auth plugin never saw the request.
  */
@@ -114,7 +135,14 @@ export function requireKey(request: Request, requirement: AuthRequirement): KeyR
 export function authPlugin(keys: KeyStore) {
   return new Elysia({ name: 'codexin.auth' })
     .onRequest(({ request }) => {
-      identities.set(request, lookUp(keys, request));
+      const identity = lookUp(keys, request);
+      identities.set(request, identity);
+      // Only a miss waits on the database; a known key is answered from memory.
+      if (keys.authenticateRemote && isUnknownKey(identity)) {
+        return lookUpRemote(keys, request, identity).then((found) => {
+          identities.set(request, found);
+        });
+      }
     })
     .macro({
       auth(requirement: AuthRequirement) {

@@ -3,6 +3,7 @@
  * `{"error":{"message","type","param","code"}}` with the right status, whatever threw it.
  */
 import { Elysia, ValidationError } from 'elysia';
+import { DatabaseUnavailableError } from '../store/postgres/database';
 import { ApiError, quote } from '../openai/api-error';
 import type { Logger } from '../log';
 import { traceOf } from '../observe/trace';
@@ -101,6 +102,19 @@ export function errorPlugin(logger: Logger, routes: () => ReadonlyArray<{ method
       });
     } else if (code === 'INVALID_COOKIE_SIGNATURE' || code === 'INVALID_FILE_TYPE') {
       apiError = new ApiError(400, 'invalid_request_error', String((error as Error).message));
+    } else if ((error as { code?: unknown }).code === 'SQLITE_BUSY') {
+      // Another process (a CLI command, a backup) holds the data dir's database for longer than the busy timeout.
+      apiError = new ApiError(503, 'server_error', 'The database is locked by another process right now, so this change cannot be saved; retry shortly.', {
+        code: 'database_busy',
+        headers: { 'retry-after': '1' },
+      });
+    } else if (error instanceof DatabaseUnavailableError) {
+      // Requests keep being served from memory; what needs the database now waits for it.
+      logger.warn('database unavailable', { request_id: requestId, error: error.message });
+      apiError = new ApiError(503, 'server_error', 'The database is unreachable right now, so this change cannot be saved; retry shortly.', {
+        code: 'database_unavailable',
+        headers: { 'retry-after': '5' },
+      });
     } else {
       logger.error('unhandled error', { request_id: requestId, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
       apiError = new ApiError(500, 'server_error', `Internal error; quote request id ${requestId} when reporting it.`, { code: 'internal_error' });
