@@ -110,9 +110,13 @@ export class UsageQueue {
     return { writable: !this.failing, pending: this.rows.length, dropped: this.dropped, lastError: this.lastError };
   }
 
-  /** Tokens per UTC day of the key's queued rows at or after `since`. */
+  /** Adds the tokens of the key's queued rows at or after `since` to `into`, per UTC day. */
   tokensByDay(keyId: string, since: number, into: Map<number, number> = new Map()): Map<number, number> {
-    addTokensByDay(this.rows, keyId, since, into);
+    for (const { at, e } of this.rows) {
+      if (e.keyId !== keyId || !e.usage || at < since) continue;
+      const day = Math.floor(at / DAY);
+      into.set(day, (into.get(day) ?? 0) + quotaTokens(e));
+    }
     return into;
   }
 
@@ -123,15 +127,6 @@ export class UsageQueue {
       this.onDue();
     }, this.flushMs);
     if (unref) this.timer.unref?.();
-  }
-}
-
-/** Adds the tokens of `rows` of the key at or after `since` to `into`, per UTC day. */
-export function addTokensByDay(rows: readonly QueuedUsageRow[], keyId: string, since: number, into: Map<number, number>): void {
-  for (const { at, e } of rows) {
-    if (e.keyId !== keyId || !e.usage || at < since) continue;
-    const day = Math.floor(at / DAY);
-    into.set(day, (into.get(day) ?? 0) + quotaTokens(e));
   }
 }
 

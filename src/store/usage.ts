@@ -22,7 +22,7 @@ import type { Db } from './db';
 import type { Usage } from '../openai/responses-types';
 import type { Awaitable } from './awaitable';
 import { recentRequests, type RecentRequest, type RecentRequestsQuery } from './usage-queries';
-import { DAY, UsageQueue, daysSinceReset, resetSplitsWeek, startOfUtcWeekDay } from './usage-queue';
+import { DAY, UsageQueue, daysSinceReset, quotaTokens, resetSplitsWeek, startOfUtcWeekDay } from './usage-queue';
 
 export interface UsageEntry {
   keyId: string | null;
@@ -135,7 +135,7 @@ export class SqliteUsageStore implements UsageStore {
       const counter = this.tokens.get(e.keyId);
       if (counter && at >= (counter.resetAt ?? 0)) {
         const day = Math.floor(at / DAY);
-        counter.days.set(day, (counter.days.get(day) ?? 0) + e.usage.input_tokens + e.usage.output_tokens);
+        counter.days.set(day, (counter.days.get(day) ?? 0) + quotaTokens(e));
       }
     }
   }
@@ -174,7 +174,7 @@ export class SqliteUsageStore implements UsageStore {
               rid: e.requestId,
               error: e.errorCode ?? null,
             });
-            const tokens = (e.usage?.input_tokens ?? 0) + (e.usage?.output_tokens ?? 0);
+            const tokens = quotaTokens(e);
             if (!e.keyId || tokens === 0) continue;
             const day = Math.floor(at / DAY);
             const slot = daily.get(`${e.keyId}\n${day}`) ?? { key: e.keyId, day, tokens: 0 };
