@@ -33,7 +33,7 @@ export function healthPlugin(db: Db, usage: UsageStore, upstreamReadiness: () =>
     })
     .get(
       '/readyz',
-      ({ status }) => {
+      async ({ status }) => {
         let error: string | null = null;
         try {
           db.query('SELECT 1').get();
@@ -41,7 +41,7 @@ export function healthPlugin(db: Db, usage: UsageStore, upstreamReadiness: () =>
           error = (e as Error).message;
         }
         const writes = usage.health();
-        error ??= writes.writable ? usage.canWrite().error : `usage writes failing: ${writes.lastError}`;
+        error ??= writes.writable ? (await usage.canWrite()).error : `usage writes failing: ${writes.lastError}`;
         const database = error === null;
         const upstream = upstreamReadiness();
         const ready = database && upstream.ready;

@@ -7,7 +7,6 @@ import { Elysia, t } from 'elysia';
 import { ErrorEnvelopeSchema, authErrorResponses } from '../openai/schemas';
 import type { authPlugin } from '../http/auth';
 import type { Db } from '../store/db';
-import { recentRequests } from '../store/usage-queries';
 import type { UsageStore } from '../store/usage';
 
 const nullable = <T extends Parameters<typeof t.Union>[0][number]>(schema: T) => t.Union([schema, t.Null()]);
@@ -33,11 +32,10 @@ const RecentRequestSchema = t.Object({
 export function adminRequestsRoutes(auth: ReturnType<typeof authPlugin>, deps: { db: Db; usage: UsageStore }) {
   return new Elysia({ name: 'codexin.routes.admin-requests', prefix: '/admin', detail: { tags: ['Admin'] } }).use(auth).get(
     '/requests',
-    ({ query }) => {
+    async ({ query }) => {
       const limit = query.limit ?? 50;
-      // Rows are written behind the requests: the latest must be in the table before it is read.
-      deps.usage.flush();
-      const data = recentRequests(deps.db, { limit, before: query.before, outcome: query.outcome, keyId: query.key_id });
+      // The store flushes the rows written behind the requests before it reads.
+      const data = await deps.usage.recentRequests({ limit, before: query.before, outcome: query.outcome, keyId: query.key_id });
       const last = data.at(-1);
       return { object: 'list' as const, data, next_before: data.length === limit && last ? last.id : null };
     },

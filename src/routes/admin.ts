@@ -130,10 +130,10 @@ export interface AdminDeps {
 }
 
 export function adminRoutes(auth: ReturnType<typeof authPlugin>, deps: AdminDeps) {
-  const withUsage = (id: string) => {
+  const withUsage = async (id: string) => {
     const key = deps.keys.get(id);
     if (!key) throw notFound('key', id);
-    return { ...keyView(key), usage: deps.usage.totalsForKey(id, key.usageResetAt ?? 0), active_requests: deps.limiter.activeFor(id) };
+    return { ...keyView(key), usage: await deps.usage.totalsForKey(id, key.usageResetAt ?? 0), active_requests: deps.limiter.activeFor(id) };
   };
   const errors = { 400: ErrorEnvelopeSchema, 404: ErrorEnvelopeSchema, 409: ErrorEnvelopeSchema, ...authErrorResponses };
   // The 'json' entry is never reached (ours always answers); it makes the OpenAPI document show the JSON body.
@@ -265,10 +265,10 @@ export function adminRoutes(auth: ReturnType<typeof authPlugin>, deps: AdminDeps
       // Usage
       .get(
         '/usage',
-        ({ query }) => {
+        async ({ query }) => {
           const days = query.days ?? 7;
           const since = Date.now() - days * 86_400_000;
-          return { object: 'list' as const, group: query.group ?? 'key', days, data: deps.usage.byDay(query.group ?? 'key', since, query.id) };
+          return { object: 'list' as const, group: query.group ?? 'key', days, data: await deps.usage.byDay(query.group ?? 'key', since, query.id) };
         },
         {
           auth: 'admin',

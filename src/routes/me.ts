@@ -60,7 +60,7 @@ export function publicBaseUrl(request: Request, trustProxy: boolean): string {
 export function meRoutes(auth: ReturnType<typeof authPlugin>, deps: { usage: UsageStore; models: ModelStore; limiter: KeyLimiter; trustProxy: boolean }) {
   return new Elysia({ name: 'codexin.routes.me', detail: { tags: ['Models'] } }).use(auth).get(
     '/v1/me',
-    ({ apiKey, request }) => {
+    async ({ apiKey, request }) => {
       const now = Date.now();
       const since = (start: number) => Math.max(start, apiKey.usageResetAt ?? 0);
       const dayStart = Math.floor(now / DAY) * DAY;
@@ -73,9 +73,9 @@ export function meRoutes(auth: ReturnType<typeof authPlugin>, deps: { usage: Usa
         ...key,
         active_requests: deps.limiter.activeFor(apiKey.id),
         usage: {
-          today: deps.usage.totalsForKey(apiKey.id, since(dayStart)),
-          this_week: deps.usage.totalsForKey(apiKey.id, since(weekStart)),
-          total: deps.usage.totalsForKey(apiKey.id),
+          today: await deps.usage.totalsForKey(apiKey.id, since(dayStart)),
+          this_week: await deps.usage.totalsForKey(apiKey.id, since(weekStart)),
+          total: await deps.usage.totalsForKey(apiKey.id),
         },
         client_config: {
           base_url: baseUrl,

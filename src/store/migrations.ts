@@ -117,4 +117,20 @@ export const MIGRATIONS: ReadonlyArray<(db: Database) => void> = [
   (db) => {
     db.exec('ALTER TABLE accounts ADD COLUMN refresh_started_at INTEGER');
   },
+  // 7: per-key, per-UTC-day quota tokens (input + output), kept in the transaction of each usage
+  //    batch, so admission reads at most a week of counters instead of summing usage rows.
+  //    Backfilled from the rows already written.
+  (db) => {
+    db.exec(`
+      CREATE TABLE usage_daily (
+        key_id TEXT NOT NULL,
+        day INTEGER NOT NULL,
+        tokens INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (key_id, day)
+      ) STRICT, WITHOUT ROWID;
+      INSERT INTO usage_daily (key_id, day, tokens)
+        SELECT key_id, at / 86400000, sum(input_tokens + output_tokens) FROM usage
+        WHERE key_id IS NOT NULL GROUP BY key_id, at / 86400000 HAVING sum(input_tokens + output_tokens) > 0;
+    `);
+  },
 ];

@@ -2,13 +2,17 @@
  * Per-request usage metering: one row per finished request, written behind the
  * request.
  *
- * record() never touches the disk: it appends the row to a queue and adds its tokens
- * to the in-memory per-key counters that admission reads. The queue is written in one
- * transaction at most every FLUSH_MS, before any read of the table, and on close().
- * A write that fails (database locked by another process, read-only, disk full) keeps
- * the rows queued and retries on the next flush; it never turns a served answer into an
- * error. Writes do not wait on locks (busy_timeout 0 while flushing): a locked database
- * costs one failed attempt, not a frozen event loop.
+ * record() never touches the database: it appends the row to a queue (usage-queue.ts)
+ * and, in the single binary, adds its tokens to the in-memory per-key counters that
+ * admission reads. The queue is written in one batch at most every FLUSH_MS, before any
+ * read of the table, and on close(). A write that fails (database locked by another
+ * process, read-only, disk full, PostgreSQL down) keeps the rows queued and retries on
+ * the next flush; it never turns a served answer into an error. Each batch also adds
+ * its tokens to the per-key, per-UTC-day counters (usage_daily) in the same
+ * transaction, so quotas never sum the usage rows.
+ *
+ * SqliteUsageStore (here) is the single binary's; PgUsageStore (postgres/usage.ts)
+ * serves many instances on one PostgreSQL database.
  *
  * Crash window: rows recorded in the last FLUSH_MS (or, while the database cannot be
  * written, every row queued since the first failure, up to MAX_PENDING) are lost if
@@ -16,6 +20,9 @@
  */
 import type { Db } from './db';
 import type { Usage } from '../openai/responses-types';
+import type { Awaitable } from './awaitable';
+import { recentRequests, type RecentRequest, type RecentRequestsQuery } from './usage-queries';
+import { DAY, UsageQueue, daysSinceReset, quotaTokens, resetSplitsWeek, startOfUtcWeekDay } from './usage-queue';
 
 export interface UsageEntry {
   keyId: string | null;
@@ -59,13 +66,36 @@ export interface UsageWriteListener {
   recovered(written: number): void;
 }
 
-const FLUSH_MS = 500;
-const MAX_PENDING = 100_000;
-const DAY = 86_400_000;
+/** A key's quota tokens today and this week (UTC). */
+export interface QuotaTokens {
+  day: number;
+  week: number;
+}
 
-interface PendingRow {
-  at: number;
-  e: UsageEntry;
+/**
+ * Usage metering, whatever the database: SQLite answers synchronously, PostgreSQL with
+ * promises; callers `await` what returns Awaitable. record() and health() never wait.
+ */
+export interface UsageStore {
+  listener: UsageWriteListener | null;
+  /** Queues one row; its tokens count against the key's quotas at once. */
+  record(e: UsageEntry, at?: number): void;
+  /** Writes the queued rows; false (rows kept for a retry) when the database refuses. */
+  flush(): Awaitable<boolean>;
+  /** Whether a write could go through now (for /readyz); never waits long. */
+  canWrite(): Awaitable<{ ok: boolean; error: string | null }>;
+  health(): UsageWriteHealth;
+  /** The final flush, at shutdown. */
+  close(): Awaitable<boolean>;
+  /** Input + output tokens of the key today and this week (UTC), counted from `resetAt`. */
+  tokensOf(keyId: string, resetAt: number | null, now?: number): Awaitable<QuotaTokens>;
+  totalsForKey(keyId: string, since?: number): Awaitable<UsageTotals>;
+  /** Input + output tokens the key used since `since`, as written to the table. */
+  tokensForKey(keyId: string, since: number): Awaitable<number>;
+  /** Usage per UTC day, per key or per account, tokens by kind. */
+  byDay(group: 'key' | 'account', since: number, id?: string): Awaitable<UsageByDay[]>;
+  /** The dashboard's most recent requests, newest first (flushes first). */
+  recentRequests(q: RecentRequestsQuery): Awaitable<RecentRequest[]>;
 }
 
 /** A key's input + output tokens per UTC day, counted since the key's usage reset. */
@@ -75,60 +105,45 @@ interface KeyTokens {
   days: Map<number, number>;
 }
 
-function startOfUtcWeekDay(day: number): number {
-  const weekday = (new Date(day * DAY).getUTCDay() + 6) % 7; // Monday = 0
-  return day - weekday;
-}
-
-export class UsageStore {
-  private pending: PendingRow[] = [];
-  private timer: ReturnType<typeof setTimeout> | null = null;
-  private failing = false;
-  private lastError: string | null = null;
-  private lastFailureReport = 0;
-  private dropped = 0;
+/**
+ * The single binary's store. Quota counters live in memory: loaded once per key from
+ * the per-day counter rows (usage_daily, kept in the same transaction as each batch)
+ * and bumped by record(), so admission never reads the database on its path.
+ */
+export class SqliteUsageStore implements UsageStore {
+  private readonly queue: UsageQueue;
   private readonly tokens = new Map<string, KeyTokens>();
-  private readonly flushMs: number;
-  private readonly maxPending: number;
-  listener: UsageWriteListener | null = null;
 
   constructor(
     private readonly db: Db,
     opts: UsageStoreOptions = {},
   ) {
-    this.flushMs = opts.flushMs ?? FLUSH_MS;
-    this.maxPending = opts.maxPending ?? MAX_PENDING;
+    this.queue = new UsageQueue({ ...opts, onDue: () => this.flush() });
   }
 
-  /** Queues one row; its tokens count against the key's quotas at once. */
+  get listener(): UsageWriteListener | null {
+    return this.queue.listener;
+  }
+
+  set listener(listener: UsageWriteListener | null) {
+    this.queue.listener = listener;
+  }
+
   record(e: UsageEntry, at = Date.now()): void {
-    if (this.pending.length >= this.maxPending) {
-      this.pending.shift();
-      this.dropped++;
-    }
-    this.pending.push({ at, e });
+    this.queue.push(e, at);
     if (e.keyId && e.usage) {
       const counter = this.tokens.get(e.keyId);
-      if (counter) {
+      if (counter && at >= (counter.resetAt ?? 0)) {
         const day = Math.floor(at / DAY);
-        counter.days.set(day, (counter.days.get(day) ?? 0) + e.usage.input_tokens + e.usage.output_tokens);
+        counter.days.set(day, (counter.days.get(day) ?? 0) + quotaTokens(e));
       }
     }
-    this.timer ??= setTimeout(() => {
-      this.timer = null;
-      this.flush();
-    }, this.flushMs);
   }
 
-  /** Writes the queued rows in one transaction; returns false (rows kept) when the database refuses. */
+  /** Writes the queued rows and their per-day counters in one transaction; returns false (rows kept) when the database refuses. */
   flush(opts: { wait?: boolean } = {}): boolean {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
-    if (this.pending.length === 0) return true;
-    const batch = this.pending;
-    this.pending = [];
+    const batch = this.queue.take();
+    if (batch.length === 0) return true;
     try {
       const restore = opts.wait ? null : this.noWaiting();
       try {
@@ -136,7 +151,12 @@ export class UsageStore {
           `INSERT INTO usage (at, key_id, account_id, route, model, status, input_tokens, cached_tokens, output_tokens, reasoning_tokens, latency_ms, ttfb_ms, request_id, error_code)
            VALUES ($at, $key, $account, $route, $model, $status, $in, $cached, $out, $reasoning, $latency, $ttfb, $rid, $error)`,
         );
+        const bump = this.db.query(
+          `INSERT INTO usage_daily (key_id, day, tokens) VALUES ($key, $day, $tokens)
+           ON CONFLICT (key_id, day) DO UPDATE SET tokens = usage_daily.tokens + excluded.tokens`,
+        );
         this.db.transaction(() => {
+          const daily = new Map<string, { key: string; day: number; tokens: number }>();
           for (const { at, e } of batch) {
             insert.run({
               at,
@@ -154,36 +174,23 @@ export class UsageStore {
               rid: e.requestId,
               error: e.errorCode ?? null,
             });
+            const tokens = quotaTokens(e);
+            if (!e.keyId || tokens === 0) continue;
+            const day = Math.floor(at / DAY);
+            const slot = daily.get(`${e.keyId}\n${day}`) ?? { key: e.keyId, day, tokens: 0 };
+            slot.tokens += tokens;
+            daily.set(`${e.keyId}\n${day}`, slot);
           }
+          for (const slot of daily.values()) bump.run(slot);
         }).immediate();
       } finally {
         restore?.();
       }
     } catch (error) {
-      this.pending = batch.concat(this.pending);
-      if (this.pending.length > this.maxPending) {
-        this.dropped += this.pending.length - this.maxPending;
-        this.pending.splice(0, this.pending.length - this.maxPending);
-      }
-      this.lastError = (error as Error).message;
-      const now = Date.now();
-      if (!this.failing || now - this.lastFailureReport >= 30_000) {
-        this.lastFailureReport = now;
-        this.listener?.failed(error as Error, this.pending.length);
-      }
-      this.failing = true;
-      this.timer ??= setTimeout(() => {
-        this.timer = null;
-        this.flush();
-      }, this.flushMs);
-      this.timer.unref?.();
+      this.queue.failed(batch, error as Error);
       return false;
     }
-    if (this.failing) {
-      this.failing = false;
-      this.lastError = null;
-      this.listener?.recovered(batch.length);
-    }
+    this.queue.succeeded(batch.length);
     return true;
   }
 
@@ -211,7 +218,7 @@ export class UsageStore {
   }
 
   health(): UsageWriteHealth {
-    return { writable: !this.failing, pending: this.pending.length, dropped: this.dropped, lastError: this.lastError };
+    return this.queue.health();
   }
 
   /** Final flush (waits for locks as long as busy_timeout allows). */
@@ -221,14 +228,14 @@ export class UsageStore {
 
   /**
    * Input + output tokens of the key today and this week (UTC), counted from `resetAt`:
-   * from memory, loaded from the table once per key (and again after a usage reset).
+   * from memory, loaded once per key (and again after a usage reset).
    */
-  tokensOf(keyId: string, resetAt: number | null, now = Date.now()): { day: number; week: number } {
+  tokensOf(keyId: string, resetAt: number | null, now = Date.now()): QuotaTokens {
     const today = Math.floor(now / DAY);
     const weekStart = startOfUtcWeekDay(today);
     let counter = this.tokens.get(keyId);
     if (!counter || counter.resetAt !== resetAt || counter.loadedSince > weekStart * DAY) {
-      counter = this.loadTokens(keyId, resetAt, weekStart * DAY);
+      counter = this.loadTokens(keyId, resetAt, weekStart);
       this.tokens.set(keyId, counter);
     }
     let day = 0;
@@ -243,19 +250,29 @@ export class UsageStore {
     return { day, week };
   }
 
-  private loadTokens(keyId: string, resetAt: number | null, weekStartMs: number): KeyTokens {
+  /**
+   * This week's counters of the key from usage_daily (at most 7 rows by primary key).
+   * Only a reset that split a day of this week reads usage rows: that day's rows before
+   * the reset (index usage_key_at), once per key and reset.
+   */
+  private loadTokens(keyId: string, resetAt: number | null, weekStartDay: number): KeyTokens {
     this.flush();
-    const rows = this.db
-      .query(`SELECT at / ${DAY} AS day, coalesce(sum(input_tokens + output_tokens), 0) AS n FROM usage WHERE key_id = $key AND at >= $since GROUP BY day`)
-      .all({ key: keyId, since: Math.max(weekStartMs, resetAt ?? 0) }) as { day: number; n: number }[];
-    // Rows that could not be written yet still count.
-    const days = new Map(rows.map((r) => [r.day, r.n]));
-    for (const { at, e } of this.pending) {
-      if (e.keyId !== keyId || !e.usage || at < Math.max(weekStartMs, resetAt ?? 0)) continue;
-      const day = Math.floor(at / DAY);
-      days.set(day, (days.get(day) ?? 0) + e.usage.input_tokens + e.usage.output_tokens);
+    const daily = this.db
+      .query('SELECT day, tokens FROM usage_daily WHERE key_id = $key AND day >= $from')
+      .all({ key: keyId, from: Math.max(weekStartDay, resetAt === null ? 0 : Math.floor(resetAt / DAY)) }) as { day: number; tokens: number }[];
+    let before = 0;
+    if (resetSplitsWeek(resetAt, weekStartDay)) {
+      const dayStart = Math.floor(resetAt / DAY) * DAY;
+      before = (
+        this.db
+          .query('SELECT coalesce(sum(input_tokens + output_tokens), 0) AS n FROM usage WHERE key_id = $key AND at >= $start AND at < $reset')
+          .get({ key: keyId, start: dayStart, reset: resetAt }) as { n: number }
+      ).n;
     }
-    return { resetAt, loadedSince: weekStartMs, days };
+    const days = daysSinceReset(daily, resetAt, weekStartDay, before);
+    // Rows that could not be written yet still count.
+    this.queue.tokensByDay(keyId, Math.max(weekStartDay * DAY, resetAt ?? 0), days);
+    return { resetAt, loadedSince: weekStartDay * DAY, days };
   }
 
   totalsForKey(keyId: string, since = 0): UsageTotals {
@@ -269,13 +286,11 @@ export class UsageStore {
       .get({ key: keyId, since }) as UsageTotals;
   }
 
-  /** Input + output tokens the key used since `since`, as written to the table. */
   tokensForKey(keyId: string, since: number): number {
     this.flush();
     return (this.db.query('SELECT coalesce(sum(input_tokens + output_tokens), 0) AS n FROM usage WHERE key_id = $key AND at >= $since').get({ key: keyId, since }) as { n: number }).n;
   }
 
-  /** Usage per UTC day, per key or per account, tokens by kind. */
   byDay(group: 'key' | 'account', since: number, id?: string): UsageByDay[] {
     this.flush();
     const column = group === 'key' ? 'key_id' : 'account_id';
@@ -289,7 +304,19 @@ export class UsageStore {
       )
       .all({ since, id: id ?? null }) as UsageByDay[];
   }
+
+  recentRequests(q: RecentRequestsQuery): RecentRequest[] {
+    // Rows are written behind the requests: the latest must be in the table before it is read.
+    this.flush();
+    return recentRequests(this.db, q);
+  }
 }
+
+/**
+ * Transitional: serve.ts still constructs the SQLite store by its old name. The wiring
+ * that picks SQLite or PostgreSQL should name `SqliteUsageStore`; then this goes.
+ */
+export const UsageStore = SqliteUsageStore;
 
 export interface UsageByDay extends UsageTotals {
   day: string;

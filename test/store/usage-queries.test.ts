@@ -3,7 +3,7 @@ import { describe, expect, test } from 'bun:test';
 import { Database } from 'bun:sqlite';
 import { migrate, openDatabase } from '../../src/store/db';
 import { MIGRATIONS } from '../../src/store/migrations';
-import { UsageStore } from '../../src/store/usage';
+import { SqliteUsageStore } from '../../src/store/usage';
 import { recentRequests } from '../../src/store/usage-queries';
 
 const entry = { keyId: 'key_a', accountId: 'acct_a', route: '/v1/responses', model: 'gpt-5.5', usage: null, latencyMs: 40, ttfbMs: 10, requestId: 'req_1' };
@@ -27,7 +27,7 @@ describe('migration 5', () => {
 describe('recentRequests', () => {
   test('newest first, error code kept, filtered by outcome and key, paged by id', () => {
     const db = openDatabase(':memory:');
-    const usage = new UsageStore(db);
+    const usage = new SqliteUsageStore(db);
     usage.record({ ...entry, status: 200 }, 1000);
     usage.record({ ...entry, status: 429, errorCode: 'usage_limit_reached' }, 2000);
     usage.record({ ...entry, keyId: 'key_b', status: 499, errorCode: 'client_closed_request' }, 3000);

@@ -8,7 +8,7 @@ import { SqliteKeyStore, type KeyScope, type KeyStore } from '../../src/store/ke
 import { SqliteModelStore } from '../../src/store/models';
 import { attachSecretKey, loadSecretBox } from '../../src/store/secret-key';
 import { SqliteAccountStore } from '../../src/store/accounts';
-import { UsageStore } from '../../src/store/usage';
+import { SqliteUsageStore } from '../../src/store/usage';
 import { createLogger, type Logger } from '../../src/log';
 import { resolveConfig, type Config } from '../../src/config';
 import { AccountPool } from '../../src/upstream/pool';
@@ -35,7 +35,7 @@ export interface TestGateway {
   db: Db;
   keys: SqliteKeyStore;
   accounts: SqliteAccountStore;
-  usage: UsageStore;
+  usage: SqliteUsageStore;
   observer: Observer;
   /** Uploaded files (bytes in memory). */
   files: FileService;
@@ -68,7 +68,7 @@ export async function startGateway(opts: { accounts?: number; accessTtlSeconds?:
   const models = new SqliteModelStore(db);
   models.seed();
   const accounts = new SqliteAccountStore(db);
-  const usage = new UsageStore(db);
+  const usage = new SqliteUsageStore(db);
   const addAccount = (o: { accessTtlSeconds?: number; accountId?: string } = {}) => {
     const issued = sim.issueAccount({ accessTtlSeconds: o.accessTtlSeconds ?? opts.accessTtlSeconds, accountId: o.accountId });
     return accounts.upsert(parseAuthJson(JSON.stringify(issued.authJson))).record.id;

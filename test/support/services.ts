@@ -13,8 +13,11 @@ import { join } from 'node:path';
 import type { Subprocess } from 'bun';
 
 const children = new Set<Subprocess>();
+/** Data directories of stopped servers: kept so restart() can bring them back, removed when the test process ends. */
+const stoppedDirs = new Set<string>();
 process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
+  for (const dir of stoppedDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 function postgresBin(): string {
@@ -61,7 +64,7 @@ export interface PostgresServer {
   url: string;
   /** A new, empty database on this server; returns its URL. */
   createDatabase(name?: string): Promise<string>;
-  /** Stops the server (SIGSTOP/SIGCONT freeze and thaw it, to test deadlines). */
+  /** Stops the server, keeping its data for restart() (SIGSTOP/SIGCONT freeze and thaw it, to test deadlines). */
   stop(): Promise<void>;
   freeze(): void;
   thaw(): void;
@@ -122,7 +125,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     },
     async stop() {
       await stopChild();
-      rmSync(dir, { recursive: true, force: true });
+      stoppedDirs.add(dir);
     },
     // The postmaster and every backend serving a connection: a whole server that stops answering.
     freeze: () => signalTree(child.pid, 'SIGSTOP'),
