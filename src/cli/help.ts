@@ -28,6 +28,7 @@ commands:
   accounts import|list|remove   manage ChatGPT accounts (import a Codex CLI auth.json)
   login                         log a ChatGPT account in (browser, or --device-code on a headless host)
   doctor                        check data dir, database, accounts and upstream
+  db copy                       copy an install's SQLite data into PostgreSQL
   version                       print the version
   help                          print this list
 
@@ -81,6 +82,20 @@ Checks the data dir, the database, each account's login and the upstream's
 reachability (through HTTP(S)_PROXY when set). Exit 0 when healthy, 1 otherwise.
 
 ${CONFIG_FLAGS}
+`,
+  db: `usage: codexin db copy --from sqlite:PATH --to postgres://USER@HOST:PORT/DB [--json]
+
+Copies keys, models, accounts, usage (and the per-day token totals rebuilt from it),
+files and their bytes from a data dir (PATH: the dir or its codexin.db) into an empty
+PostgreSQL database, in one transaction: all or nothing. The target's schema is
+created; a target that already holds keys, accounts, usage or files is refused.
+
+The source is only read. Its schema must be this build's: run any codexin command on
+an older data dir first. A running serve may keep going: the copy reads one consistent
+snapshot (SQLite WAL) and leaves out what is written after it.
+
+Tokens move sealed: the PostgreSQL instances need the source's secret key
+(--secret-key-file or CODEXIN_SECRET_KEY). The URL's password is never printed.
 `,
   version: `usage: codexin version [--json]
 `,

@@ -7,6 +7,7 @@ import { keysCommand } from './keys';
 import { accountsCommand } from './accounts';
 import { loginCommand } from './login';
 import { doctorCommand } from './doctor';
+import { dbCommand } from './db';
 import { COMMAND_LIST, usageOf, wantsHelp } from './help';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   accounts: accountsCommand,
   login: loginCommand,
   doctor: doctorCommand,
+  db: dbCommand,
   version: async (argv) => {
     if (argv.includes('--json')) {
       process.stdout.write(JSON.stringify({ version: VERSION, bun: Bun.version, compiled: Bun.isStandaloneExecutable, node_env: process.env.NODE_ENV ?? null }) + '\n');

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { ConfigError } from '../config';
 import { createPrivateFile, DB_FILE_MODE } from '../store/db';
-import { chmodSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 
 export const LOCK_FILE = 'serve.lock';
 
@@ -24,7 +24,7 @@ export interface DataDirLock {
   release(): void;
 }
 
-interface Owner {
+export interface Owner {
   pid: number;
   host: string;
   started_at: number;
@@ -94,4 +94,28 @@ export function lockDataDir(dir: string): DataDirLock {
       }
     },
   };
+}
+
+/**
+ * Whether a serve holds the data dir's lock right now, without keeping it: the probe
+ * tries the lock and lets go at once (a serve starting in that instant is refused as
+ * if two had raced). `owner` is the holder's record when one is held.
+ */
+export function serveLockHolder(dir: string): { held: boolean; owner: Owner | null } {
+  const path = join(dir, LOCK_FILE);
+  if (!existsSync(path)) return { held: false, owner: null };
+  const db = new Database(path, { readwrite: true, create: false });
+  try {
+    db.exec('PRAGMA busy_timeout = 0');
+    try {
+      db.exec('BEGIN IMMEDIATE');
+    } catch (error) {
+      if (isBusy(error)) return { held: true, owner: readOwner(db) };
+      throw error;
+    }
+    db.exec('ROLLBACK');
+    return { held: false, owner: null };
+  } finally {
+    db.close();
+  }
 }
