@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { Database } from 'bun:sqlite';
 import { SQL } from 'bun';
 import { closeDatabase, openDatabase } from '../../src/store/db';
-import { ModelStore } from '../../src/store/models';
-import { UsageStore } from '../../src/store/usage';
-import { FileStore } from '../../src/store/files';
+import { SqliteModelStore } from '../../src/store/models';
+import { SqliteUsageStore } from '../../src/store/usage';
+import { SqliteFileStore } from '../../src/store/files';
 import { DiskBlobStore, sha256Hex } from '../../src/store/blobs';
 import { rowToRecord, type AccountRow } from '../../src/store/account-rows';
 import { parseSecretKey, SecretBox } from '../../src/store/secret-box';
@@ -73,11 +73,11 @@ async function populate(): Promise<Populated> {
 
   const db = openDatabase(join(dir, 'codexin.db'));
   try {
-    const models = new ModelStore(db);
+    const models = new SqliteModelStore(db);
     models.seed();
     db.query("UPDATE models SET enabled = 0 WHERE id = (SELECT id FROM models ORDER BY position LIMIT 1)").run();
     const accountId = (db.query('SELECT id FROM accounts').get() as { id: string }).id;
-    const usage = new UsageStore(db);
+    const usage = new SqliteUsageStore(db);
     const start = Date.UTC(2025, 0, 1, 20, 0, 0);
     for (let i = 0; i < USAGE_ROWS; i++) {
       const keyId = i % 7 === 0 ? null : keyIds[i % 2]!;
@@ -101,7 +101,7 @@ async function populate(): Promise<Populated> {
     const blobs = new DiskBlobStore(join(dir, 'files'));
     const fileBytes = new Uint8Array(Array.from({ length: 70_000 }, (_, i) => (i * 31) % 256));
     const sha = blobs.put(fileBytes);
-    const files = new FileStore(db);
+    const files = new SqliteFileStore(db);
     files.insert({ keyId: keyIds[0]!, filename: 'a.bin', purpose: 'user_data', bytes: fileBytes.byteLength, sha256: sha, mime: 'application/octet-stream' });
     // The same content twice is one blob.
     files.insert({ keyId: keyIds[0]!, filename: 'copy-of-a.bin', purpose: 'assistants', bytes: fileBytes.byteLength, sha256: sha, mime: 'application/octet-stream', expiresAt: Date.now() + DAY, upstreamFileId: 'file_up_1' });
