@@ -3,7 +3,9 @@ import { openPostgres, type Pg } from '../../src/store/postgres/database';
 import { PostgresLimits } from '../../src/limits/postgres-limits';
 import { DegradableLimits } from '../../src/limits/degradable-limits';
 import { InstanceRegistry } from '../../src/limits/instances';
-import { createLogger } from '../../src/log';
+import { createLogger, silentLogger } from '../../src/log';
+import { Metrics } from '../../src/observe/metrics';
+import { startSharedLimits } from '../../src/limits/start-shared-limits';
 import { readdirSync, readFileSync } from 'node:fs';
 import { startPostgres, type PostgresServer } from '../support/services';
 import { measureP50, sharedLimitsSuite } from './suite';
@@ -34,6 +36,19 @@ describe('PostgresLimits', () => {
   test('p50 on loopback (printed)', async () => {
     const [x] = await pools2();
     expect(await measureP50('PostgreSQL', new PostgresLimits(x))).toBeGreaterThan(0);
+  });
+});
+
+describe('startSharedLimits', () => {
+  test('without a Redis URL: PostgreSQL limits, this instance registered, its row gone on close', async () => {
+    const [x] = await pools2();
+    const setup = await startSharedLimits({ sql: x, logger: silentLogger, metrics: new Metrics(null) });
+    expect(setup.limits.kind).toBe('postgres');
+    expect(setup.instances.live()).toBe(1);
+    expect((await setup.limits.takeRequests('k', 1, 1)).admitted).toBe(true);
+    expect((await setup.limits.takeRequests('k', 1, 1)).admitted).toBe(false);
+    await setup.close();
+    expect((await x`SELECT count(*)::int AS n FROM instances`)[0].n).toBe(0);
   });
 });
 
