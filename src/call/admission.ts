@@ -9,13 +9,17 @@
  * average output) until it settles. A call is admitted while used + reserved is under
  * the quota, so a burst overshoots by at most about one call's worth.
  *
- * Everything here is memory: used tokens come from the usage store's per-key counters
- * (loaded once, updated by the meter), never from a SUM per request. One CodexIn
- * process is the unit of deployment.
+ * Used tokens come from the usage store's per-key counters (loaded once, updated by the
+ * meter), never from a SUM per request. Alone, a CodexIn process keeps rpm and calls in
+ * flight in memory and admits synchronously; instances sharing a database pass
+ * `shared`, and then rpm and concurrency are decided by the shared server (exact across
+ * instances), at the price of a round trip, so `admit` answers with a promise.
  */
 import { ApiError } from '../openai/api-error';
 import type { KeyRecord } from '../store/keys';
 import type { UsageStore } from '../store/usage';
+import type { Lease, RequestWindow, SharedLimits } from '../limits/shared-limits';
+import type { Awaitable } from '../store/awaitable';
 import { UpstreamCapacity } from './capacity';
 
 const MINUTE = 60_000;
@@ -37,6 +41,49 @@ export interface AdmitOptions {
   calls?: number;
   /** Estimated input tokens of each call (e.g. request bytes / 4). */
   inputTokens?: number;
+}
+
+interface TokensUsed {
+  day: number;
+  week: number;
+}
+
+interface Quota {
+  limit: number;
+  used: number;
+  resetAt: number;
+  label: string;
+}
+
+/** One admission's working state: what it asks for and the headers it answers with. */
+interface Attempt {
+  key: KeyRecord;
+  calls: number;
+  /** Tokens reserved for the whole request. */
+  estimate: number;
+  now: number;
+  headers: Record<string, string>;
+}
+
+function isPromise<T>(value: Awaitable<T>): value is Promise<T> {
+  return typeof (value as Promise<T> | null)?.then === 'function';
+}
+
+function limited(attempt: Attempt, message: string, code: string, retryMs: number): ApiError {
+  const seconds = Math.max(1, Math.ceil(retryMs / 1000));
+  return new ApiError(429, 'rate_limit_error', message, {
+    code,
+    headers: { ...attempt.headers, 'retry-after': String(seconds), 'retry-after-ms': String(seconds * 1000), ...(seconds > 60 ? { 'x-should-retry': 'false' } : {}) },
+  });
+}
+
+function rpmRefused(attempt: Attempt, rpm: number, resetMs: number): ApiError {
+  const asked = attempt.calls > 1 ? ` (this request needs ${attempt.calls})` : '';
+  return limited(attempt, `This key is limited to ${rpm} requests per minute${asked}; retry in ${Math.ceil(resetMs / 1000)} s.`, 'rate_limit_exceeded', resetMs);
+}
+
+function concurrencyRefused(attempt: Attempt, maxConcurrent: number): ApiError {
+  return limited(attempt, `This key may run ${maxConcurrent} request(s) at once; wait for one to finish.`, 'concurrency_limit_exceeded', 1000);
 }
 
 function startOfUtcDay(now: number): number {
@@ -69,19 +116,29 @@ export function estimateInputTokens(request: unknown): number {
   }
 }
 
+export interface KeyLimiterOptions {
+  /** Rpm and concurrency shared with the other instances on one database; absent for the single binary. */
+  shared?: SharedLimits;
+}
+
 export class KeyLimiter {
   private readonly recent = new Map<string, number[]>();
   private readonly inflight = new Map<string, number>();
   private readonly reserved = new Map<string, number>();
   /** Moving average of output tokens per call, per key. */
   private readonly averageOutput = new Map<string, number>();
+  private readonly shared: SharedLimits | null;
 
   constructor(
     private readonly usage: UsageStore,
     /** The process-wide cap on upstream calls, checked after the key's own limits. */
     readonly capacity: UpstreamCapacity = new UpstreamCapacity(),
-  ) {}
+    opts: KeyLimiterOptions = {},
+  ) {
+    this.shared = opts.shared ?? null;
+  }
 
+  /** Calls of this key in flight in this process. */
   activeFor(keyId: string): number {
     return this.inflight.get(keyId) ?? 0;
   }
@@ -97,17 +154,29 @@ export class KeyLimiter {
     this.averageOutput.set(keyId, previous === undefined ? outputTokens : previous * 0.7 + outputTokens * 0.3);
   }
 
-  admit(key: KeyRecord, opts: AdmitOptions = {}, now = Date.now()): Admission {
+  /**
+   * Admits the call or throws the 429 (503 at process capacity). Synchronous when every
+   * answer is in memory; a promise when rpm or concurrency are shared or the usage store
+   * answers asynchronously.
+   */
+  admit(key: KeyRecord, opts: AdmitOptions = {}, now = Date.now()): Awaitable<Admission> {
     const calls = Math.max(1, opts.calls ?? 1);
-    const headers: Record<string, string> = {};
-    const limited = (message: string, code: string, retryMs: number): ApiError => {
-      const seconds = Math.max(1, Math.ceil(retryMs / 1000));
-      return new ApiError(429, 'rate_limit_error', message, {
-        code,
-        headers: { ...headers, 'retry-after': String(seconds), 'retry-after-ms': String(seconds * 1000), ...(seconds > 60 ? { 'x-should-retry': 'false' } : {}) },
-      });
+    const attempt: Attempt = {
+      key,
+      calls,
+      estimate: calls * ((opts.inputTokens ?? 0) + Math.ceil(this.averageOutput.get(key.id) ?? DEFAULT_OUTPUT_ESTIMATE)),
+      now,
+      headers: {},
     };
+    if (this.shared && (key.rpm !== null || key.maxConcurrent !== null)) return this.admitShared(attempt, this.shared);
+    const used = this.tokensUsed(key, now);
+    // Everything after the tokens are known runs without a pause, so no other admission
+    // of this process interleaves between the checks and the bookkeeping.
+    return isPromise(used) ? used.then((u) => this.admitLocal(attempt, u)) : this.admitLocal(attempt, used);
+  }
 
+  private admitLocal(attempt: Attempt, used: TokensUsed | null): Admission {
+    const { key, calls, now, headers } = attempt;
     let window: number[] | undefined;
     if (key.rpm !== null) {
       window = (this.recent.get(key.id) ?? []).filter((t) => t > now - MINUTE);
@@ -118,15 +187,59 @@ export class KeyLimiter {
       headers['x-ratelimit-reset-requests'] = formatReset(resetMs);
       if (window.length + calls > key.rpm) {
         headers['x-ratelimit-remaining-requests'] = String(Math.max(0, key.rpm - window.length));
-        const asked = calls > 1 ? ` (this request needs ${calls})` : '';
-        throw limited(`This key is limited to ${key.rpm} requests per minute${asked}; retry in ${Math.ceil(resetMs / 1000)} s.`, 'rate_limit_exceeded', resetMs);
+        throw rpmRefused(attempt, key.rpm, resetMs);
       }
     }
+    const quotas = this.checkQuotas(attempt, used);
+    if (key.maxConcurrent !== null && this.activeFor(key.id) >= key.maxConcurrent) throw concurrencyRefused(attempt, key.maxConcurrent);
+    const admission = this.commit(attempt, quotas, null);
+    for (let i = 0; i < calls; i++) window?.push(now);
+    return admission;
+  }
 
-    const estimate = calls * ((opts.inputTokens ?? 0) + Math.ceil(this.averageOutput.get(key.id) ?? DEFAULT_OUTPUT_ESTIMATE));
-    const quotas: { limit: number; used: number; resetAt: number; label: string }[] = [];
-    if (key.tokenQuotaDaily !== null || key.tokenQuotaWeekly !== null) {
-      const used = this.usage.tokensOf(key.id, key.usageResetAt, now);
+  /**
+   * Rpm first, as the local path, then the quotas, then a concurrency lease. A request
+   * refused after its rpm hits were counted gives them back, as the local path never
+   * counts them.
+   */
+  private async admitShared(attempt: Attempt, shared: SharedLimits): Promise<Admission> {
+    const { key, calls, headers } = attempt;
+    let window: RequestWindow | null = null;
+    let lease: Lease | null = null;
+    try {
+      if (key.rpm !== null) {
+        window = await shared.takeRequests(key.id, key.rpm, calls);
+        headers['x-ratelimit-limit-requests'] = String(key.rpm);
+        headers['x-ratelimit-remaining-requests'] = String(Math.max(0, key.rpm - window.used));
+        headers['x-ratelimit-reset-requests'] = formatReset(window.resetMs);
+        if (!window.admitted) throw rpmRefused(attempt, key.rpm, window.resetMs);
+      }
+      const used = await this.tokensUsed(key, attempt.now);
+      this.checkQuotas(attempt, used);
+      if (key.maxConcurrent !== null) {
+        lease = await shared.takeLease(key.id, key.maxConcurrent);
+        if (!lease) throw concurrencyRefused(attempt, key.maxConcurrent);
+      }
+      // Again, with the reservations other calls of this process made while this one waited.
+      const quotas = this.checkQuotas(attempt, used);
+      return this.commit(attempt, quotas, lease);
+    } catch (error) {
+      window?.refund();
+      lease?.release();
+      throw error;
+    }
+  }
+
+  private tokensUsed(key: KeyRecord, now: number): Awaitable<TokensUsed | null> {
+    if (key.tokenQuotaDaily === null && key.tokenQuotaWeekly === null) return null;
+    return this.usage.tokensOf(key.id, key.usageResetAt, now);
+  }
+
+  /** Throws when a token quota is spent or promised to calls in flight; sets the token headers. */
+  private checkQuotas(attempt: Attempt, used: TokensUsed | null): Quota[] {
+    const { key, calls, estimate, now, headers } = attempt;
+    const quotas: Quota[] = [];
+    if (used) {
       if (key.tokenQuotaDaily !== null) quotas.push({ limit: key.tokenQuotaDaily, used: used.day, resetAt: startOfUtcDay(now) + DAY, label: 'daily' });
       if (key.tokenQuotaWeekly !== null) quotas.push({ limit: key.tokenQuotaWeekly, used: used.week, resetAt: startOfUtcWeek(now) + 7 * DAY, label: 'weekly' });
     }
@@ -139,7 +252,7 @@ export class KeyLimiter {
         headers['x-ratelimit-limit-tokens'] = String(q.limit);
         headers['x-ratelimit-remaining-tokens'] = '0';
         headers['x-ratelimit-reset-tokens'] = formatReset(q.resetAt - now);
-        throw limited(`This key used its ${q.label} quota of ${q.limit} tokens; it resets at ${new Date(q.resetAt).toISOString()}.`, 'token_quota_exceeded', q.resetAt - now);
+        throw limited(attempt, `This key used its ${q.label} quota of ${q.limit} tokens; it resets at ${new Date(q.resetAt).toISOString()}.`, 'token_quota_exceeded', q.resetAt - now);
       }
       if (held + (estimate / calls) * (calls - 1) >= remaining) {
         // The rest of the quota is promised to calls still running (or to this request's own first calls).
@@ -147,7 +260,7 @@ export class KeyLimiter {
         headers['x-ratelimit-remaining-tokens'] = '0';
         headers['x-ratelimit-reset-tokens'] = '1s';
         const why = held > 0 ? 'is held by its requests in flight; retry when they finish' : `cannot cover ${calls} calls; ask for fewer`;
-        throw limited(`This key's ${q.label} quota of ${q.limit} tokens ${why}.`, 'token_quota_exceeded', 1000);
+        throw limited(attempt, `This key's ${q.label} quota of ${q.limit} tokens ${why}.`, 'token_quota_exceeded', 1000);
       }
     }
     if (tightest) {
@@ -155,16 +268,16 @@ export class KeyLimiter {
       headers['x-ratelimit-remaining-tokens'] = String(Math.max(0, tightest.remaining - held));
       headers['x-ratelimit-reset-tokens'] = formatReset(tightest.resetAt - now);
     }
+    return quotas;
+  }
 
-    if (key.maxConcurrent !== null && this.activeFor(key.id) >= key.maxConcurrent) {
-      throw limited(`This key may run ${key.maxConcurrent} request(s) at once; wait for one to finish.`, 'concurrency_limit_exceeded', 1000);
-    }
-
+  /** Takes the process capacity slot (may throw 503) and records the call as in flight. */
+  private commit(attempt: Attempt, quotas: Quota[], lease: Lease | null): Admission {
+    const { key, estimate, headers } = attempt;
     const releaseSlot = this.capacity.acquire();
-    for (let i = 0; i < calls; i++) window?.push(now);
     this.inflight.set(key.id, this.activeFor(key.id) + 1);
     const reservation = quotas.length ? estimate : 0;
-    if (reservation) this.reserved.set(key.id, held + reservation);
+    if (reservation) this.reserved.set(key.id, this.reservedFor(key.id) + reservation);
     let released = false;
     return {
       headers,
@@ -172,6 +285,7 @@ export class KeyLimiter {
         if (released) return;
         released = true;
         releaseSlot();
+        lease?.release();
         const left = this.activeFor(key.id) - 1;
         if (left > 0) this.inflight.set(key.id, left);
         else this.inflight.delete(key.id);

@@ -17,6 +17,7 @@ export class Metrics {
   readonly upstream = new Counter({ name: 'codexin_upstream_responses_total', help: 'Upstream HTTP answers by account and status', labelNames: ['account', 'status'], registers: [this.registry] });
   readonly tokens = new Counter({ name: 'codexin_tokens_total', help: 'Tokens by kind (input, cached, output, reasoning)', labelNames: ['kind', 'model'], registers: [this.registry] });
   readonly activeStreams = new Gauge({ name: 'codexin_active_streams', help: 'Model calls in flight (streams included)', registers: [this.registry] });
+  readonly sharedLimitsDegraded = new Gauge({ name: 'codexin_shared_limits_degraded', help: '1 while the shared rate limits server does not answer and this instance enforces its 1/N share in memory', registers: [this.registry] });
 
   constructor(accounts: AccountStore | null) {
     // process_* (CPU, RSS, fds, start time) and nodejs_* (event-loop lag, heap), which Bun provides too.

@@ -121,11 +121,11 @@ describe('process-wide upstream capacity', () => {
     const limiter = new KeyLimiter(gw.usage, new UpstreamCapacity(10));
     expect(limiter.capacity.limit).toBe(2);
     const key = gw.keys.create({ name: 'no limits' }).record;
-    const a = limiter.admit(key);
-    const b = limiter.admit(key);
+    const a = await limiter.admit(key);
+    const b = await limiter.admit(key);
     let error: unknown;
     try {
-      limiter.admit(key);
+      await limiter.admit(key);
     } catch (e) {
       error = e;
     }
@@ -136,7 +136,7 @@ describe('process-wide upstream capacity', () => {
     a.release();
     a.release();
     expect(limiter.capacity.active).toBe(1);
-    limiter.admit(key).release();
+    (await limiter.admit(key)).release();
     b.release();
     expect(limiter.capacity.active).toBe(0);
   });

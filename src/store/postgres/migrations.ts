@@ -129,4 +129,52 @@ export const PG_MIGRATIONS: readonly string[] = [
     value text NOT NULL
   );
   `,
+  // 3: shared rate limits and concurrency leases (src/limits/postgres-limits.ts). Each call
+  // is one round trip that serialises its key with a transaction advisory lock and reads
+  // the server's clock after taking it; VOLATILE so every statement sees the commits of
+  // the previous holder.
+  `
+  CREATE FUNCTION codexin_take_requests(p_key text, p_limit integer, p_calls integer, p_window double precision)
+  RETURNS TABLE (o_admitted boolean, o_used integer, o_reset_ms double precision, o_at double precision)
+  LANGUAGE plpgsql VOLATILE AS $$
+  DECLARE
+    now_ms double precision;
+    n integer;
+    oldest double precision;
+  BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('codexin:' || p_key));
+    now_ms := floor(extract(epoch FROM clock_timestamp()) * 1000);
+    DELETE FROM rate_hits WHERE key_id = p_key AND at <= now_ms - p_window;
+    SELECT count(*)::int, min(at) INTO n, oldest FROM rate_hits WHERE key_id = p_key;
+    o_admitted := n + p_calls <= p_limit;
+    IF o_admitted THEN
+      INSERT INTO rate_hits (key_id, at) SELECT p_key, now_ms FROM generate_series(1, p_calls);
+      n := n + p_calls;
+      oldest := coalesce(oldest, now_ms);
+    END IF;
+    o_used := n;
+    o_reset_ms := CASE WHEN oldest IS NULL THEN p_window ELSE oldest + p_window - now_ms END;
+    o_at := now_ms;
+    RETURN NEXT;
+  END
+  $$;
+  CREATE FUNCTION codexin_take_lease(p_key text, p_limit integer, p_id text, p_ttl double precision)
+  RETURNS boolean
+  LANGUAGE plpgsql VOLATILE AS $$
+  DECLARE
+    now_ms double precision;
+    n integer;
+  BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('codexin:' || p_key));
+    now_ms := floor(extract(epoch FROM clock_timestamp()) * 1000);
+    DELETE FROM leases WHERE key_id = p_key AND expires_at <= now_ms;
+    SELECT count(*)::int INTO n FROM leases WHERE key_id = p_key;
+    IF n >= p_limit THEN
+      RETURN false;
+    END IF;
+    INSERT INTO leases (id, key_id, expires_at) VALUES (p_id, p_key, now_ms + p_ttl);
+    RETURN true;
+  END
+  $$;
+  `,
 ];

@@ -1,0 +1,146 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { openPostgres, type Pg } from '../../src/store/postgres/database';
+import { PostgresLimits } from '../../src/limits/postgres-limits';
+import { DegradableLimits } from '../../src/limits/degradable-limits';
+import { InstanceRegistry } from '../../src/limits/instances';
+import { createLogger, silentLogger } from '../../src/log';
+import { Metrics } from '../../src/observe/metrics';
+import { startSharedLimits } from '../../src/limits/start-shared-limits';
+import { readdirSync, readFileSync } from 'node:fs';
+import { startPostgres, type PostgresServer } from '../support/services';
+import { measureP50, sharedLimitsSuite } from './suite';
+
+let pg: PostgresServer;
+const pools: Pg[] = [];
+beforeAll(async () => {
+  pg = await startPostgres();
+});
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.close({ timeout: 0 }).catch(() => {})));
+  await pg.stop();
+});
+
+async function pools2(): Promise<[Pg, Pg]> {
+  const url = await pg.createDatabase();
+  const pair: [Pg, Pg] = [await openPostgres(url, { max: 4 }), await openPostgres(url, { max: 4 })];
+  pools.push(...pair);
+  return pair;
+}
+
+describe('PostgresLimits', () => {
+  sharedLimitsSuite(async (opts) => {
+    const [x, y] = await pools2();
+    return [new PostgresLimits(x, opts), new PostgresLimits(y, opts)];
+  });
+
+  test('p50 on loopback (printed)', async () => {
+    const [x] = await pools2();
+    expect(await measureP50('PostgreSQL', new PostgresLimits(x))).toBeGreaterThan(0);
+  });
+});
+
+describe('startSharedLimits', () => {
+  test('without a Redis URL: PostgreSQL limits, this instance registered, its row gone on close', async () => {
+    const [x] = await pools2();
+    const setup = await startSharedLimits({ sql: x, logger: silentLogger, metrics: new Metrics(null) });
+    expect(setup.limits.kind).toBe('postgres');
+    expect(setup.instances.live()).toBe(1);
+    expect((await setup.limits.takeRequests('k', 1, 1)).admitted).toBe(true);
+    expect((await setup.limits.takeRequests('k', 1, 1)).admitted).toBe(false);
+    await setup.close();
+    expect((await x`SELECT count(*)::int AS n FROM instances`)[0].n).toBe(0);
+  });
+});
+
+describe('instance registry', () => {
+  test('instances count each other; one that stops is gone at once, one that dies ages out', async () => {
+    const [x, y] = await pools2();
+    const one = new InstanceRegistry(x, { heartbeatMs: 60_000, liveMs: 500 });
+    const two = new InstanceRegistry(y, { heartbeatMs: 60_000, liveMs: 500 });
+    await one.start();
+    expect(one.live()).toBe(1);
+    await two.start();
+    expect(two.live()).toBe(2);
+    expect(await one.beat()).toBe(2);
+    await two.stop();
+    expect(await one.beat()).toBe(1);
+    const three = new InstanceRegistry(y, { heartbeatMs: 60_000, liveMs: 500 });
+    await three.beat(); // beats once, then "crashes"
+    expect(await one.beat()).toBe(2);
+    await Bun.sleep(600);
+    expect(await one.beat()).toBe(1);
+    await one.stop();
+  });
+});
+
+/**
+ * The postmaster and every backend it forked. PostgresServer.freeze() stops only the
+ * postmaster, so connections already open keep answering; a frozen server here stops all.
+ */
+async function serverProcesses(sql: Pg): Promise<number[]> {
+  const backend = ((await sql`SELECT pg_backend_pid() AS pid`)[0] as { pid: number }).pid;
+  const parentOf = (pid: number): number => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+  const postmaster = parentOf(backend);
+  const children = readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return parentOf(pid) === postmaster;
+      } catch {
+        return false;
+      }
+    });
+  return [postmaster, ...children];
+}
+
+describe('PostgreSQL down', () => {
+  test('frozen: answers within the deadline from a 1/N share, says so once, and recovers', async () => {
+    // A server of its own: freezing the shared one would stall the other tests' pools.
+    const own = await startPostgres();
+    try {
+      const sql = await openPostgres(await own.createDatabase(), { max: 4 });
+      const lines: { level: string; msg: string }[] = [];
+      const logger = createLogger('info', (line) => lines.push(JSON.parse(line)));
+      const gauge = { value: -1, set(v: number) { this.value = v; } };
+      const limits = new DegradableLimits(new PostgresLimits(sql, { deadlineMs: 300 }), { instances: { live: () => 3 }, logger, gauge, probeMs: 50 });
+      expect(gauge.value).toBe(0);
+      expect((await limits.takeRequests('k', 7, 1)).admitted).toBe(true);
+      const processes = await serverProcesses(sql);
+      const signal = (name: 'SIGSTOP' | 'SIGCONT') => processes.forEach((pid) => process.kill(pid, name));
+      signal('SIGSTOP');
+      const started = performance.now();
+      const first = await limits.takeRequests('k', 7, 1);
+      expect(performance.now() - started).toBeLessThan(1_000);
+      expect(first.admitted).toBe(true); // ceil(7 / 3) = 3 here
+      expect(limits.degraded).toBe(true);
+      expect(gauge.value).toBe(1);
+      const more = [];
+      for (let i = 0; i < 4; i++) more.push((await limits.takeRequests('k', 7, 1)).admitted);
+      expect(more).toEqual([true, true, false, false]);
+      expect(await limits.takeLease('k', 2)).not.toBeNull(); // ceil(2 / 3) = 1
+      expect(await limits.takeLease('k', 2)).toBeNull();
+      expect(lines.filter((l) => l.level === 'warn')).toHaveLength(1);
+      expect(lines[0]!.msg).toContain('PostgreSQL did not answer');
+      signal('SIGCONT');
+      const deadline = Date.now() + 5_000;
+      while (limits.degraded && Date.now() < deadline) {
+        await limits.takeRequests('other', 100, 1);
+        await Bun.sleep(60);
+      }
+      expect(limits.degraded).toBe(false);
+      expect(gauge.value).toBe(0);
+      expect(lines.filter((l) => l.level === 'info').map((l) => l.msg)).toEqual([expect.stringContaining('answers again')]);
+      // Exact again: the server's window holds the hit from before the freeze (and the
+      // one that timed out, if the server ran it after the thaw: a late hit only under-admits).
+      const after = await limits.takeRequests('k', 7, 1);
+      expect(after.admitted).toBe(true);
+      expect([2, 3]).toContain(after.used);
+      await limits.close();
+      await sql.close({ timeout: 0 });
+    } finally {
+      own.thaw();
+      await own.stop();
+    }
+  });
+});
