@@ -7,7 +7,6 @@
  */
 import { Elysia } from 'elysia';
 import type { Config } from './config';
-import type { Db } from './store/db';
 import type { KeyStore } from './store/keys';
 import type { ModelStore } from './store/models';
 import type { Logger } from './log';
@@ -41,7 +40,8 @@ import type { ResponsesSocket } from './ws/responses-socket';
 
 export interface AppDeps {
   config: Config;
-  db: Db;
+  /** Why the database cannot be used right now, or null (for /readyz). */
+  databaseProblem: () => Promise<string | null>;
   keys: KeyStore;
   models: ModelStore;
   accounts: AccountStore;
@@ -88,7 +88,7 @@ export function createApp(deps: AppDeps) {
     .use(accessLogPlugin(deps.observer, deps.usage))
     .use(docsPlugin)
     .use(uiRoutes)
-    .use(healthPlugin(deps.db, deps.usage, deps.upstreamReadiness))
+    .use(healthPlugin(deps.databaseProblem, deps.usage, deps.upstreamReadiness))
     .use(modelsRoutes(auth, deps.models, deps.simulated === true))
     .use(responsesRoutes(auth, responsesDeps))
     .use(chatRoutes(auth, responsesDeps))
@@ -108,7 +108,7 @@ export function createApp(deps: AppDeps) {
         maxBodyBytes: deps.config.maxBodyBytes,
       }),
     )
-    .use(adminRequestsRoutes(auth, { db: deps.db, usage: deps.usage }))
+    .use(adminRequestsRoutes(auth, { usage: deps.usage }))
     .use(adminLoginsRoutes(auth, { logins: new DeviceLogins(deps.accounts, deps.authUrl ?? deps.config.authUrl), maxBodyBytes: deps.config.maxBodyBytes }));
 }
 

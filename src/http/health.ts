@@ -5,7 +5,6 @@
  * upstream has at least one usable account.
  */
 import { Elysia, t } from 'elysia';
-import type { Db } from '../store/db';
 import type { UsageStore } from '../store/usage';
 
 export interface UpstreamReadiness {
@@ -25,7 +24,7 @@ const ReadinessSchema = t.Object({
   upstream: t.Object({ ready: t.Boolean(), kind: t.String(), accounts: AccountCounts, message: t.Optional(t.String()) }),
 });
 
-export function healthPlugin(db: Db, usage: UsageStore, upstreamReadiness: () => UpstreamReadiness) {
+export function healthPlugin(databaseProblem: () => Promise<string | null>, usage: UsageStore, upstreamReadiness: () => UpstreamReadiness) {
   return new Elysia({ name: 'codexin.health', detail: { tags: ['Health'] } })
     .get('/healthz', () => ({ status: 'ok' as const }), {
       response: { 200: t.Object({ status: t.Literal('ok') }) },
@@ -34,12 +33,7 @@ export function healthPlugin(db: Db, usage: UsageStore, upstreamReadiness: () =>
     .get(
       '/readyz',
       async ({ status }) => {
-        let error: string | null = null;
-        try {
-          db.query('SELECT 1').get();
-        } catch (e) {
-          error = (e as Error).message;
-        }
+        let error = await databaseProblem();
         const writes = usage.health();
         error ??= writes.writable ? (await usage.canWrite()).error : `usage writes failing: ${writes.lastError}`;
         const database = error === null;

@@ -6,7 +6,6 @@
 import { Elysia, t } from 'elysia';
 import { ErrorEnvelopeSchema, authErrorResponses } from '../openai/schemas';
 import type { authPlugin } from '../http/auth';
-import type { Db } from '../store/db';
 import type { UsageStore } from '../store/usage';
 
 const nullable = <T extends Parameters<typeof t.Union>[0][number]>(schema: T) => t.Union([schema, t.Null()]);
@@ -29,7 +28,7 @@ const RecentRequestSchema = t.Object({
   reasoning_tokens: t.Number(),
 });
 
-export function adminRequestsRoutes(auth: ReturnType<typeof authPlugin>, deps: { db: Db; usage: UsageStore }) {
+export function adminRequestsRoutes(auth: ReturnType<typeof authPlugin>, deps: { usage: UsageStore }) {
   return new Elysia({ name: 'codexin.routes.admin-requests', prefix: '/admin', detail: { tags: ['Admin'] } }).use(auth).get(
     '/requests',
     async ({ query }) => {

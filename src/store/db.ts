@@ -82,3 +82,13 @@ export function closeDatabase(db: Db): void {
   }
   db.close();
 }
+
+/** Why the database cannot be read right now, or null. */
+export function sqliteProblem(db: Db): string | null {
+  try {
+    db.query('SELECT 1').get();
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}

@@ -3,7 +3,7 @@
  * the upstream simulator on a loopback port. Tests drive it with app.handle().
  */
 import { createApp, type App } from '../../src/app';
-import { openDatabase, type Db } from '../../src/store/db';
+import { openDatabase, sqliteProblem, type Db } from '../../src/store/db';
 import { SqliteKeyStore, type KeyScope, type KeyStore } from '../../src/store/keys';
 import { SqliteModelStore } from '../../src/store/models';
 import { attachSecretKey, loadSecretBox } from '../../src/store/secret-key';
@@ -90,7 +90,7 @@ export async function startGateway(opts: { accounts?: number; accessTtlSeconds?:
   const assets = new ChatGptAssets({ baseUrl: config.upstreamUrl, accounts, pool, tokens, logger });
   const files = new FileService(new SqliteFileStore(db), new MemoryBlobStore(), config.maxFileBytes);
   const socket = createResponsesSocket({ upstream, models, usage, limiter, observer, keys, fileInputs: files, upstreamIdleMs: config.upstreamIdleMs, maxFrameBytes: config.maxBodyBytes });
-  const app = createApp({ config, db, keys, models, accounts, usage, logger, upstream, assets, files, limiter, observer, socket, upstreamReadiness: () => accountsReadiness('chatgpt', accounts) });
+  const app = createApp({ config, databaseProblem: async () => sqliteProblem(db), keys, models, accounts, usage, logger, upstream, assets, files, limiter, observer, socket, upstreamReadiness: () => accountsReadiness('chatgpt', accounts) });
   let server: ReturnType<typeof listenHttp> | null = null;
   const key = (scopes: KeyScope[] = [], extra?: Parameters<KeyStore['create']>[0]) => keys.create({ name: 'test', ...extra, scopes }).secret;
   return {
