@@ -226,3 +226,33 @@ for (const withRedis of [false, true]) {
     });
   });
 }
+
+describe('when PostgreSQL stops answering under two running instances', () => {
+  test('requests are served from memory, admin writes answer 503, /readyz is not ready; all catches up when it is back', async () => {
+    const c = await cluster(false);
+    const { key, id } = await c.key(['--rpm', '100']);
+    await within(1_000, async () => (await fetch(`${c.b.url}/v1/me`, { headers: bearer(key) })).status === 200);
+    pg.freeze();
+    try {
+      const started = Date.now();
+      const answers = await Promise.all([ask(c.a, c.adminKey), ask(c.b, c.adminKey), ask(c.a, key), ask(c.b, key)]);
+      expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+      expect(Date.now() - started).toBeLessThan(8_000);
+      const write = await fetch(`${c.a.url}/admin/keys`, { method: 'POST', headers: { ...bearer(c.adminKey), 'content-type': 'application/json' }, body: JSON.stringify({ name: 'during the outage' }) });
+      expect(write.status).toBe(503);
+      const error = ((await write.json()) as { error: { code: string; type: string } }).error;
+      expect(error.code).toBe('database_unavailable');
+      const ready = await fetch(`${c.b.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(((await ready.json()) as { database: boolean }).database).toBe(false);
+    } finally {
+      pg.thaw();
+    }
+    await within(10_000, async () => (await fetch(`${c.a.url}/readyz`)).status === 200 && (await fetch(`${c.b.url}/readyz`)).status === 200);
+    // The usage rows queued during the outage are written once it is back.
+    await within(5_000, async () => {
+      const [{ n }] = await c.sql`SELECT count(*)::int AS n FROM usage WHERE key_id = ${id} AND route = '/v1/responses'`;
+      return n === 2;
+    });
+  });
+});
