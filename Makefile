@@ -65,9 +65,10 @@ typecheck: deps
 	node_modules/.bin/tsc --noEmit -p .
 	node_modules/.bin/tsc --noEmit -p src/ui
 
-# CodexIn vs a direct client and a raw Bun proxy on the simulated upstream (bench/README.md).
+# CodexIn vs a direct client and a raw Bun proxy on the simulated upstream (bench/README.md);
+# scenario 6 runs PostgreSQL and Redis (services).
 # 10,000 open streams need ~20,000 sockets in CodexIn: raise the fd limit as far as allowed.
-bench: deps build
+bench: deps build services
 	@ulimit -n 65536 2>/dev/null || ulimit -n $$(ulimit -Hn); $(BUN) bench/run.ts
 
 clean:

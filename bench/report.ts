@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { ClosedResult, HoldResult, TargetResult } from './load';
 import type { Machine } from './processes';
 import type { HoldRun } from './run';
+import { SHARED_DB_KEYS, SHARED_DB_MODES, SHARED_DB_TARGET_MS, sharedDbTargetName, type SharedDbResult } from './shared-db';
 
 export interface BenchReport {
   startedAt: string;
@@ -24,9 +25,12 @@ export interface BenchReport {
   streamChat: ClosedResult;
   afterLoadIdleRssKb: number;
   hold: { requestedLarge: number; fdCap: number; runs: HoldRun[] };
+  /** Scenario 6; absent in runs saved before it existed. */
+  sharedDb?: SharedDbResult;
 }
 
 const ms = (v: number, digits = 2) => (Number.isFinite(v) ? `${v.toFixed(digits)} ms` : 'n/a');
+const plus3 = (v: number) => (Number.isFinite(v) ? `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(3)} ms` : 'n/a');
 const plus = (v: number) => (Number.isFinite(v) ? `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(2)} ms` : 'n/a');
 const num = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : 'n/a');
 const mb = (kb: number) => `${(kb / 1024).toFixed(1)} MB`;
@@ -56,6 +60,37 @@ function streamRows(label: string, result: ClosedResult): Row[] {
     ['', 'streams / deltas per stream / errors', `${num(direct.requests)} / ${direct.deltasPerResponse.toFixed(0)}`, `${num(raw.requests)} / ${raw.deltasPerResponse.toFixed(0)}`, `${num(codexin.requests)} / ${codexin.deltasPerResponse.toFixed(0)}`, `errors: ${errors}, unmatched traces: ${codexin.traceMismatches}, upstream connections used by CodexIn: ${codexin.upstreamConnections}`, ''],
     ['', 'CodexIn CPU per stream', '', ms(raw.cpuMsPerRequest ?? NaN), ms(codexin.cpuMsPerRequest ?? NaN), codexin.cpuMsPerRequest && raw.cpuMsPerRequest ? `${(codexin.cpuMsPerRequest / raw.cpuMsPerRequest).toFixed(1)}× raw` : '', ''],
   ];
+}
+
+/** Scenario 6: one row per (mode × key), each compared with SQLite on the same kind of key. */
+function sharedDbTable(result: SharedDbResult): string {
+  const get = (name: string) => result.closed.targets.find((t) => t.name === name)!;
+  const rows = SHARED_DB_MODES.flatMap((mode) =>
+    SHARED_DB_KEYS.map((key) => {
+      const t = get(sharedDbTargetName(mode, key));
+      const base = get(sharedDbTargetName('sqlite', key));
+      const added = t.latency.p50 - base.latency.p50;
+      const isBase = mode === 'sqlite';
+      return [
+        mode,
+        key === 'rpm' ? `\`--rpm ${num(result.rpm)}\`` : 'no limits',
+        ms(t.latency.p50, 3),
+        ms(t.latency.p99, 3),
+        isBase ? '' : plus3(added),
+        isBase ? '' : plus3(t.latency.p99 - base.latency.p99),
+        ms(t.cpuMsPerRequest ?? NaN, 3),
+        `${num(t.requests)} / ${t.errors}`,
+        isBase ? '' : `< ${SHARED_DB_TARGET_MS} ms: ${verdict(added < SHARED_DB_TARGET_MS)}`,
+      ];
+    }),
+  );
+  return [
+    `6. Shared database: non-stream \`/v1/responses\` (scenario 1's request), 1 connection, the six targets in alternating rounds of one run. PostgreSQL ${result.postgresVersion} and Redis ${result.redisVersion} on loopback (\`test/support/services.ts\`: fsync off). "added" is the mode's figure minus SQLite's for the same kind of key: without limits the request is served from memory and its usage row written behind; with \`--rpm\` its admission is one PL/pgSQL call (PostgreSQL) or one Lua script (Redis), never refused.`,
+    '',
+    '| mode | key | latency p50 | latency p99 | added p50 vs SQLite | added p99 vs SQLite | CodexIn CPU per request | requests / errors | target |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ].join('\n');
 }
 
 export function renderMarkdown(r: BenchReport): string {
@@ -119,6 +154,7 @@ export function renderMarkdown(r: BenchReport): string {
     '',
     table,
     '',
+    ...(r.sharedDb ? [sharedDbTable(r.sharedDb), ''] : []),
   ].join('\n');
 }
 

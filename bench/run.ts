@@ -21,6 +21,7 @@ import { BINARY, BUN, REPO, freePort, hardFdLimit, killAll, loadAverage, machine
 import { startBenchUpstream, type BenchUpstream } from './upstream';
 import { median } from './stats';
 import { renderMarkdown, updateReadme, type BenchReport } from './report';
+import { sharedDatabase } from './shared-db';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const MODEL = 'gpt-5.5';
@@ -29,8 +30,8 @@ const RESULTS = join(REPO, 'bench', 'results');
 const WATCHDOG_MS = 9.5 * 60_000;
 
 const P = QUICK
-  ? { rounds: 1, roundSeconds: 2, warmup: 0.5, streamRoundSeconds: 2, startupRuns: 3, holdSeconds: 4, big: 2000, small: 500 }
-  : { rounds: 3, roundSeconds: 5, warmup: 1.5, streamRoundSeconds: 5, startupRuns: 7, holdSeconds: 12, big: 10_000, small: 2000 };
+  ? { rounds: 1, roundSeconds: 2, warmup: 0.5, streamRoundSeconds: 2, startupRuns: 3, holdSeconds: 4, big: 2000, small: 500, sharedRoundSeconds: 2 }
+  : { rounds: 3, roundSeconds: 5, warmup: 1.5, streamRoundSeconds: 5, startupRuns: 7, holdSeconds: 12, big: 10_000, small: 2000, sharedRoundSeconds: 3 };
 
 const work = mkdtempSync(join(tmpdir(), 'codexin-bench-'));
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -43,11 +44,16 @@ const watchdog = setTimeout(() => {
 // ---------------------------------------------------------------------------
 // setup
 
-async function codexin(dataDir: string, up: BenchUpstream, name: string, env: Record<string, string> = {}): Promise<Running> {
+/** `dist/codexin serve` on the simulated upstream; `where` says where its state lives (--data-dir, --database-url…). */
+async function serveOn(where: string[], up: BenchUpstream, name: string, env: Record<string, string> = {}): Promise<Running> {
   return startProcess(
-    [BINARY, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--upstream', 'chatgpt', '--upstream-url', `${up.url}/backend-api`, '--auth-url', up.url],
+    [BINARY, 'serve', '--host', '127.0.0.1', '--port', '0', ...where, '--upstream', 'chatgpt', '--upstream-url', `${up.url}/backend-api`, '--auth-url', up.url],
     { ready: LISTENING, logPath: join(work, `${name}.log`), env },
   );
+}
+
+async function codexin(dataDir: string, up: BenchUpstream, name: string, env: Record<string, string> = {}): Promise<Running> {
+  return serveOn(['--data-dir', dataDir], up, name, env);
 }
 
 async function prepareDataDir(up: BenchUpstream): Promise<{ dataDir: string; key: string }> {
@@ -245,6 +251,20 @@ async function main(): Promise<void> {
   report.afterLoadIdleRssKb = rssKb(server.pid);
   await server.stop();
   await raw.stop();
+
+  // 6. PostgreSQL mode vs SQLite, per request (before 4, which leaves thousands of sockets to wind down)
+  log('6. shared database: SQLite vs PostgreSQL vs PostgreSQL + Redis, keys with and without rpm, 1 connection');
+  up.sim.setDefault({ kind: 'text', text: 'Hello! How can I help you today?', delayMs: 0 });
+  report.sharedDb = await sharedDatabase({
+    up,
+    work,
+    serve: (name, where, env) => serveOn(where, up, name, env),
+    load: (name, cfg) => runLoad<ClosedResult>(name, cfg, closedTimeout(cfg)),
+    timing: { rounds: P.rounds, roundSeconds: P.sharedRoundSeconds, warmupSeconds: P.warmup },
+    body: nsBody,
+    log,
+  });
+  up.sim.setDefault(null);
 
   // 4. many concurrent slow streams. Each one holds two sockets in CodexIn (client + upstream).
   const fdCap = Math.floor((fd.soft - 200) / 2);
