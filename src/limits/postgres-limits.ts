@@ -1,6 +1,6 @@
 /**
  * Shared limits in PostgreSQL: `rate_hits` rows for the sliding window and `leases` rows
- * for calls in flight, each decision one call of a PL/pgSQL function (migration 3) that
+ * for calls in flight, each decision one call of a PL/pgSQL function (migrations 3 and 4) that
  * serialises the key under an advisory lock and uses the database's clock, so instances
  * with skewed clocks still agree.
  */
@@ -57,7 +57,7 @@ export class PostgresLimits implements SharedLimits {
             if (refunded) return;
             refunded = true;
             // Hits of one attempt share their timestamp; any `calls` rows of it are as good.
-            this.run('a rate-limit refund', this.sql`DELETE FROM rate_hits WHERE ctid IN (SELECT ctid FROM rate_hits WHERE key_id = ${keyId} AND at = ${row.o_at} LIMIT ${calls})`).catch(() => {});
+            this.run('a rate-limit refund', this.sql`SELECT codexin_refund_requests(${keyId}, ${row.o_at}, ${calls})`).catch(() => {});
           },
     };
   }

@@ -33,6 +33,26 @@ describe('PostgresLimits', () => {
     return [new PostgresLimits(x, opts), new PostgresLimits(y, opts)];
   });
 
+  test('the counter row matches the window through expiry and refunds, and a busy window costs no count over its rows', async () => {
+    const [x] = await pools2();
+    const limits = new PostgresLimits(x, { windowMs: 300 });
+    const refunds = [];
+    for (let i = 0; i < 5; i++) refunds.push((await limits.takeRequests('k', 100, 2)).refund);
+    refunds[0]!();
+    await Bun.sleep(100);
+    const [{ hits }] = await x`SELECT count(*)::int AS hits FROM rate_hits WHERE key_id = 'k'`;
+    const [{ n }] = await x`SELECT n FROM rate_counts WHERE key_id = 'k'`;
+    expect([hits, n]).toEqual([8, 8]);
+    await Bun.sleep(350);
+    const after = await limits.takeRequests('k', 100, 1);
+    expect(after.used).toBe(1);
+    const [{ n: counted }] = await x`SELECT n FROM rate_counts WHERE key_id = 'k'`;
+    expect(counted).toBe(1);
+    const [plan] = await x`SELECT prosrc FROM pg_proc WHERE proname = 'codexin_take_requests'`;
+    expect(plan.prosrc).not.toMatch(/count\(\*\)/);
+    await limits.close();
+  });
+
   test('p50 on loopback (printed)', async () => {
     const [x] = await pools2();
     expect(await measureP50('PostgreSQL', new PostgresLimits(x))).toBeGreaterThan(0);
