@@ -16,7 +16,10 @@ const CONFIG_FLAGS = `config flags (every one has a CODEXIN_* env twin; flags wi
   --log-format FORMAT   pretty (default on a terminal) | json (default otherwise)
   --secret-key-file F   the key that encrypts OAuth tokens at rest (default <data-dir>/secret.key;
                         or the key itself in CODEXIN_SECRET_KEY)
-  --trust-proxy BOOL    true behind a reverse proxy that sets X-Forwarded-Host/-Proto (default false)`;
+  --trust-proxy BOOL    true behind a reverse proxy that sets X-Forwarded-Host/-Proto (default false)
+  --database-url URL    postgres://… : keep everything in PostgreSQL, shared by several instances
+                        (default: SQLite in the data dir); every instance needs the same secret key
+  --redis-url URL       redis://… : rate windows and concurrency leases in Redis (needs --database-url)`;
 
 export const COMMAND_LIST = `codexin ${VERSION}: an OpenAI-compatible API over a ChatGPT/Codex subscription
 
@@ -26,6 +29,7 @@ commands:
   serve                         start the server (try: codexin serve --upstream mock)
   keys create|list|revoke       manage API keys
   accounts import|list|remove   manage ChatGPT accounts (import a Codex CLI auth.json)
+  models list|enable|disable    the model catalog /v1/models serves
   login                         log a ChatGPT account in (browser, or --device-code on a headless host)
   doctor                        check data dir, database, accounts and upstream
   db copy                       copy an install's SQLite data into PostgreSQL
@@ -73,6 +77,15 @@ Logs a ChatGPT account in and stores it (CodexIn owns and rotates its tokens).
                   device and enter the code ("Device code login" must be enabled in
                   ChatGPT's security settings)
   --callback-port N   the loopback port of the browser login (default 1455)
+
+${CONFIG_FLAGS}
+`,
+  models: `usage:
+  codexin models list [--json]        every model of the catalog, enabled or not
+  codexin models enable ID [--json]
+  codexin models disable ID [--json]  no longer listed by /v1/models nor accepted
+
+A running server (or every instance on a shared database) follows within a second.
 
 ${CONFIG_FLAGS}
 `,

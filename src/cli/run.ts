@@ -7,6 +7,7 @@ import { keysCommand } from './keys';
 import { accountsCommand } from './accounts';
 import { loginCommand } from './login';
 import { doctorCommand } from './doctor';
+import { modelsCommand } from './models';
 import { dbCommand } from './db';
 import { COMMAND_LIST, usageOf, wantsHelp } from './help';
 
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   accounts: accountsCommand,
   login: loginCommand,
   doctor: doctorCommand,
+  models: modelsCommand,
   db: dbCommand,
   version: async (argv) => {
     if (argv.includes('--json')) {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { openPostgres, type Pg } from '../../src/store/postgres/database';
 import { PostgresLimits } from '../../src/limits/postgres-limits';
 import { DegradableLimits } from '../../src/limits/degradable-limits';
@@ -6,22 +6,14 @@ import { InstanceRegistry } from '../../src/limits/instances';
 import { createLogger, silentLogger } from '../../src/log';
 import { Metrics } from '../../src/observe/metrics';
 import { startSharedLimits } from '../../src/limits/start-shared-limits';
-import { readdirSync, readFileSync } from 'node:fs';
-import { startPostgres, type PostgresServer } from '../support/services';
+import { postgresForFile, startPostgres } from '../support/services';
 import { measureP50, sharedLimitsSuite } from './suite';
 
-let pg: PostgresServer;
-const pools: Pg[] = [];
-beforeAll(async () => {
-  pg = await startPostgres();
-});
-afterAll(async () => {
-  await Promise.all(pools.map((p) => p.close({ timeout: 0 }).catch(() => {})));
-  await pg.stop();
-});
+const postgres = postgresForFile();
+const pools = postgres.pools;
 
 async function pools2(): Promise<[Pg, Pg]> {
-  const url = await pg.createDatabase();
+  const url = await postgres.server.createDatabase();
   const pair: [Pg, Pg] = [await openPostgres(url, { max: 4 }), await openPostgres(url, { max: 4 })];
   pools.push(...pair);
   return pair;
@@ -93,27 +85,6 @@ describe('instance registry', () => {
   });
 });
 
-/**
- * The postmaster and every backend it forked. PostgresServer.freeze() stops only the
- * postmaster, so connections already open keep answering; a frozen server here stops all.
- */
-async function serverProcesses(sql: Pg): Promise<number[]> {
-  const backend = ((await sql`SELECT pg_backend_pid() AS pid`)[0] as { pid: number }).pid;
-  const parentOf = (pid: number): number => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
-  const postmaster = parentOf(backend);
-  const children = readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .map(Number)
-    .filter((pid) => {
-      try {
-        return parentOf(pid) === postmaster;
-      } catch {
-        return false;
-      }
-    });
-  return [postmaster, ...children];
-}
-
 describe('PostgreSQL down', () => {
   test('frozen: answers within the deadline from a 1/N share, says so once, and recovers', async () => {
     // A server of its own: freezing the shared one would stall the other tests' pools.
@@ -126,9 +97,7 @@ describe('PostgreSQL down', () => {
       const limits = new DegradableLimits(new PostgresLimits(sql, { deadlineMs: 300 }), { instances: { live: () => 3 }, logger, gauge, probeMs: 50 });
       expect(gauge.value).toBe(0);
       expect((await limits.takeRequests('k', 7, 1)).admitted).toBe(true);
-      const processes = await serverProcesses(sql);
-      const signal = (name: 'SIGSTOP' | 'SIGCONT') => processes.forEach((pid) => process.kill(pid, name));
-      signal('SIGSTOP');
+      own.freeze();
       const started = performance.now();
       const first = await limits.takeRequests('k', 7, 1);
       expect(performance.now() - started).toBeLessThan(1_000);
@@ -142,7 +111,7 @@ describe('PostgreSQL down', () => {
       expect(await limits.takeLease('k', 2)).toBeNull();
       expect(lines.filter((l) => l.level === 'warn')).toHaveLength(1);
       expect(lines[0]!.msg).toContain('PostgreSQL did not answer');
-      signal('SIGCONT');
+      own.thaw();
       const deadline = Date.now() + 5_000;
       while (limits.degraded && Date.now() < deadline) {
         await limits.takeRequests('other', 100, 1);

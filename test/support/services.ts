@@ -11,6 +11,8 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Subprocess } from 'bun';
+import { afterAll, beforeAll } from 'bun:test';
+import type { Pg } from '../../src/store/postgres/database';
 
 const children = new Set<Subprocess>();
 /** Data directories of stopped servers: kept so restart() can bring them back, removed when the test process ends. */
@@ -190,5 +192,32 @@ export async function startRedis(): Promise<RedisServer> {
       await stopChild();
       await spawn();
     },
+  };
+}
+
+export interface PostgresForFile {
+  /** The file's server (started in beforeAll). */
+  readonly server: PostgresServer;
+  /** Pools the tests open, closed before the server stops. */
+  readonly pools: Pg[];
+}
+
+/** One PostgreSQL server for the calling test file: started before its tests, stopped after them with the pools they opened. */
+export function postgresForFile(): PostgresForFile {
+  let server: PostgresServer | null = null;
+  const pools: Pg[] = [];
+  beforeAll(async () => {
+    server = await startPostgres();
+  });
+  afterAll(async () => {
+    await Promise.all(pools.map((p) => p.close({ timeout: 0 }).catch(() => {})));
+    await server?.stop();
+  });
+  return {
+    get server() {
+      if (!server) throw new Error('postgresForFile: the server starts in beforeAll');
+      return server;
+    },
+    pools,
   };
 }

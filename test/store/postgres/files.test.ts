@@ -3,24 +3,17 @@
  * services) on one database see each other's uploads, keep owner isolation, store
  * identical bytes once, purge expired files, and fail fast when the server stops answering.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { SQL } from 'bun';
-import { startPostgres, type PostgresServer } from '../../support/services';
+import { postgresForFile } from '../../support/services';
 import { DeadlineError, openPostgres, type Pg } from '../../../src/store/postgres/database';
 import { PgBlobStore, PgFileStore } from '../../../src/store/postgres/files';
 import { FileService } from '../../../src/service/files';
 import { sha256Hex } from '../../../src/store/blobs';
 import { ApiError } from '../../../src/openai/api-error';
 
-let pg: PostgresServer;
-const pools: Pg[] = [];
-beforeAll(async () => {
-  pg = await startPostgres();
-});
-afterAll(async () => {
-  await Promise.all(pools.map((p) => p.close({ timeout: 0 }).catch(() => {})));
-  await pg.stop();
-});
+const postgres = postgresForFile();
+const pools = postgres.pools;
 
 interface Instance {
   sql: Pg;
@@ -39,7 +32,7 @@ async function instance(url: string, deadlineMs?: number): Promise<Instance> {
 
 /** Two CodexIn instances behind one load balancer: same database, nothing else shared. */
 async function twoInstances(): Promise<[Instance, Instance]> {
-  const url = await pg.createDatabase();
+  const url = await postgres.server.createDatabase();
   return [await instance(url), await instance(url)];
 }
 
@@ -167,11 +160,11 @@ describe('PgFileStore and PgBlobStore shared by two instances', () => {
   });
 
   test('a frozen server fails every file and blob call within the deadline, and serves again once thawed', async () => {
-    const url = await pg.createDatabase();
+    const url = await postgres.server.createDatabase();
     const deadlineMs = 300;
     const healthy = await instance(url, deadlineMs);
     const stored = await healthy.files.create('key_1', { filename: 'before.txt', purpose: 'user_data', bytes: text('before') });
-    pg.freeze();
+    postgres.server.freeze();
     try {
       // freeze() stops the postmaster: a connection already open keeps its own backend, a new one hangs.
       // So: a pool with no connection yet, as an instance that starts (or reconnects) while the server hangs.
@@ -192,7 +185,7 @@ describe('PgFileStore and PgBlobStore shared by two instances', () => {
         expect(performance.now() - started, name).toBeLessThan(deadlineMs + 1_000);
       }
     } finally {
-      pg.thaw();
+      postgres.server.thaw();
     }
     expect(Buffer.from((await healthy.files.content('key_1', stored.id)).bytes).toString()).toBe('before');
   });

@@ -1,6 +1,6 @@
 /** Usage metering across instances: two PgUsageStores on one real PostgreSQL database. */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { startPostgres, type PostgresServer } from '../../support/services';
+import { describe, expect, test } from 'bun:test';
+import { postgresForFile } from '../../support/services';
 import { openPostgres, type Pg } from '../../../src/store/postgres/database';
 import { PgUsageStore } from '../../../src/store/postgres/usage';
 import type { UsageEntry } from '../../../src/store/usage';
@@ -22,19 +22,12 @@ function entry(keyId: string | null, input: number, output: number, extra: Parti
   };
 }
 
-let pg: PostgresServer;
-const pools: Pg[] = [];
-beforeAll(async () => {
-  pg = await startPostgres();
-});
-afterAll(async () => {
-  await Promise.all(pools.map((p) => p.close({ timeout: 0 }).catch(() => {})));
-  await pg.stop();
-});
+const postgres = postgresForFile();
+const pools = postgres.pools;
 
 /** Two instances' pools on one fresh database. */
 async function twoInstances(opts: { deadlineMs?: number } = {}): Promise<{ a: PgUsageStore; b: PgUsageStore; sqlA: Pg; sqlB: Pg }> {
-  const url = await pg.createDatabase();
+  const url = await postgres.server.createDatabase();
   const sqlA = await openPostgres(url, { max: 4 });
   const sqlB = await openPostgres(url, { max: 4 });
   pools.push(sqlA, sqlB);
@@ -155,7 +148,7 @@ describe('PgUsageStore when PostgreSQL is away', () => {
     const { a, b, sqlB } = await twoInstances({ deadlineMs: 800 });
     a.record(entry('key_f', 10, 10));
     expect(await a.flush()).toBe(true);
-    pg.freeze();
+    postgres.server.freeze();
     try {
       a.record(entry('key_f', 1, 1));
       a.record(entry('key_f', 2, 2));
@@ -168,7 +161,7 @@ describe('PgUsageStore when PostgreSQL is away', () => {
       expect((await a.canWrite()).ok).toBe(false);
       expect(Date.now() - started).toBeLessThan(3_000);
     } finally {
-      pg.thaw();
+      postgres.server.thaw();
     }
     // The frozen INSERT may still have gone in after the thaw: the retry must not count it twice.
     expect(await a.flush()).toBe(true);
@@ -187,7 +180,7 @@ describe('PgUsageStore when PostgreSQL is away', () => {
     expect((await a.canWrite()).ok).toBe(true);
     expect(await a.tokensOf('key_s', null)).toEqual({ day: 20, week: 20 });
 
-    await pg.stop();
+    await postgres.server.stop();
     try {
       for (let i = 0; i < 5; i++) a.record(entry('key_s', 1, 1));
       expect(await a.flush()).toBe(false);
@@ -200,7 +193,7 @@ describe('PgUsageStore when PostgreSQL is away', () => {
       expect(await a.tokensOf('key_s', null)).toEqual({ day: 32, week: 32 });
       expect(await a.tokensOf('key_never_read', null)).toEqual({ day: 0, week: 0 });
     } finally {
-      await pg.restart();
+      await postgres.server.restart();
     }
     let ok = false;
     for (let attempt = 0; attempt < 20 && !ok; attempt++) {
