@@ -72,7 +72,7 @@ async function sharedDatabaseChecks(config: Config): Promise<Check[]> {
 async function redisCheck(url: string): Promise<Check> {
   const client = new Bun.RedisClient(url, { connectionTimeout: 2_000, autoReconnect: false, enableOfflineQueue: false });
   try {
-    const answer = await withDeadline('PING', 2_000, client.send('PING', []));
+    const answer = await withDeadline('PING', 2_000, client.connect().then(() => client.send('PING', [])));
     return { name: 'redis', ok: answer === 'PONG', detail: answer === 'PONG' ? 'reachable (rate windows and concurrency leases)' : `unexpected PING answer ${String(answer)}` };
   } catch (error) {
     return { name: 'redis', ok: false, detail: `unreachable: ${(error as Error).message}; limits fall back to a per-instance share while it is down` };

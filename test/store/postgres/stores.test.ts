@@ -82,6 +82,18 @@ describe('keys across instances', () => {
     expect(await b.keys.authenticateRemote(bogus)).toEqual({ ok: false, reason: 'unknown' });
   });
 
+  test('a change made while an instance had lost its LISTEN connection is loaded when it reconnects', async () => {
+    const [a, b] = await pair();
+    const listeners = async () =>
+      (await a.sql`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'`) as { pid: number }[];
+    const before = await listeners();
+    expect(before.length).toBe(2);
+    // Cut every LISTEN connection, and make a change before they are back: its NOTIFY reaches nobody.
+    await a.sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'`;
+    const { record } = await a.keys.create({ name: 'made during the gap', rpm: 7 });
+    await eventually(() => b.keys.get(record.id)?.rpm === 7, 10_000);
+  });
+
   test('instances starting together create exactly one first admin key', async () => {
     const url = await pg.createDatabase();
     const stores = await Promise.all(Array.from({ length: 4 }, () => openPgStores(url, secretKey, { max: 4 })));
