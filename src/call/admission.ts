@@ -18,7 +18,7 @@
 import { ApiError } from '../openai/api-error';
 import type { KeyRecord } from '../store/keys';
 import type { UsageStore } from '../store/usage';
-import type { Lease, RequestWindow, SharedLimits } from '../limits/shared-limits';
+import type { Lease, RequestWindow, SharedLimits } from '../coord/shared-limits';
 import type { Awaitable } from '../store/awaitable';
 import { UpstreamCapacity } from './capacity';
 

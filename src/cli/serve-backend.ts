@@ -19,8 +19,8 @@ import { pgCall, redactDatabaseUrl } from '../store/postgres/database';
 import { PgBlobStore, PgFileStore } from '../store/postgres/files';
 import { PgUsageStore } from '../store/postgres/usage';
 import { SqliteUsageStore, type UsageStore } from '../store/usage';
-import type { SharedLimits } from '../limits/shared-limits';
-import { startSharedLimits } from '../limits/start-shared-limits';
+import type { SharedLimits } from '../coord/shared-limits';
+import { startSharedLimits } from '../coord/start-shared-limits';
 import { openServeDataDir } from './data-dir';
 
 export interface ServeBackend {

@@ -129,7 +129,7 @@ export const PG_MIGRATIONS: readonly string[] = [
     value text NOT NULL
   );
   `,
-  // 3: shared rate limits and concurrency leases (src/limits/postgres-limits.ts). Each call
+  // 3: shared rate limits and concurrency leases (src/coord/postgres-limits.ts). Each call
   // is one round trip that serialises its key with a transaction advisory lock and reads
   // the server's clock after taking it; VOLATILE so every statement sees the commits of
   // the previous holder.

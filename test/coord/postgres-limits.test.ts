@@ -1,11 +1,11 @@
 import { describe, expect, test } from 'bun:test';
 import { openPostgres, type Pg } from '../../src/store/postgres/database';
-import { PostgresLimits } from '../../src/limits/postgres-limits';
-import { DegradableLimits } from '../../src/limits/degradable-limits';
-import { InstanceRegistry } from '../../src/limits/instances';
+import { PostgresLimits } from '../../src/coord/postgres-limits';
+import { DegradableLimits } from '../../src/coord/degradable-limits';
+import { InstanceRegistry } from '../../src/coord/instances';
 import { createLogger, silentLogger } from '../../src/log';
 import { Metrics } from '../../src/observe/metrics';
-import { startSharedLimits } from '../../src/limits/start-shared-limits';
+import { startSharedLimits } from '../../src/coord/start-shared-limits';
 import { postgresForFile, startPostgres } from '../support/services';
 import { measureP50, sharedLimitsSuite } from './suite';
 

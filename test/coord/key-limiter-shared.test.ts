@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { KeyLimiter, type Admission } from '../../src/call/admission';
 import { UpstreamCapacity } from '../../src/call/capacity';
-import { PostgresLimits } from '../../src/limits/postgres-limits';
+import { PostgresLimits } from '../../src/coord/postgres-limits';
 import type { ApiError } from '../../src/openai/api-error';
 import { openPostgres, type Pg } from '../../src/store/postgres/database';
 import type { KeyRecord } from '../../src/store/keys';

@@ -4,7 +4,7 @@
  * clients) on one server agree exactly.
  */
 import { expect, test } from 'bun:test';
-import type { SharedLimits, SharedLimitsOptions } from '../../src/limits/shared-limits';
+import type { SharedLimits, SharedLimitsOptions } from '../../src/coord/shared-limits';
 
 export interface Backend extends SharedLimits {
   held: number;

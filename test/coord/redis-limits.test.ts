@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { RedisLimits } from '../../src/limits/redis-limits';
-import { DegradableLimits } from '../../src/limits/degradable-limits';
+import { RedisLimits } from '../../src/coord/redis-limits';
+import { DegradableLimits } from '../../src/coord/degradable-limits';
 import { createLogger } from '../../src/log';
 import { Metrics } from '../../src/observe/metrics';
 import { startRedis, type RedisServer } from '../support/services';
