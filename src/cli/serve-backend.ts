@@ -24,7 +24,6 @@ import { startSharedLimits } from '../coord/start-shared-limits';
 import { openServeDataDir } from './data-dir';
 
 export interface ServeBackend {
-  kind: 'sqlite' | 'postgres';
   /** Where the state lives, for the start-up line (no password). */
   where: string;
   keys: KeyStore;
@@ -80,7 +79,6 @@ function openSingle(config: Config, logger: Logger, metricsFor: (accounts: Accou
   }, ACCOUNT_SYNC_MS);
   sync.unref();
   return {
-    kind: 'sqlite',
     where: config.dataDir,
     keys,
     models: new SqliteModelStore(db),
@@ -118,7 +116,6 @@ async function openShared(config: Config, url: string, logger: Logger, metricsFo
   const usage = new PgUsageStore(stores.sql);
   const limits = shared;
   return {
-    kind: 'postgres',
     where: redactDatabaseUrl(url),
     keys: stores.keys,
     models: stores.models,
@@ -131,10 +128,10 @@ async function openShared(config: Config, url: string, logger: Logger, metricsFo
     async databaseProblem() {
       try {
         await pgCall(stores.sql, 'the readiness check', () => stores.sql`SELECT 1`, 1_000);
+        return null;
       } catch (error) {
         return (error as Error).message;
       }
-      return stores.feed.listening ? null : 'the change feed (LISTEN) is reconnecting: caches may be behind';
     },
     async close() {
       await limits.close().catch(() => {});

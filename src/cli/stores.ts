@@ -6,20 +6,16 @@
  */
 import type { Config } from '../config';
 import { SqliteAccountStore, type AccountStore } from '../store/accounts';
-import { closeDatabase, type Db } from '../store/db';
+import { closeDatabase } from '../store/db';
 import { SqliteKeyStore, type KeyStore } from '../store/keys';
 import { SqliteModelStore, type ModelStore } from '../store/models';
-import { closePgStores, openPgStores, type PgStores } from '../store/postgres/backend';
+import { closePgStores, openPgStores } from '../store/postgres/backend';
 import { openDataDir } from './data-dir';
 
 export interface CommandStores {
-  kind: 'sqlite' | 'postgres';
   keys(): KeyStore;
   accounts(): AccountStore;
   models(): ModelStore;
-  /** The SQLite handle, when that is the backend. */
-  db: Db | null;
-  pg: PgStores | null;
 }
 
 function memo<T>(make: () => T): () => T {
@@ -32,7 +28,7 @@ export async function withStores<T>(config: Config, work: (stores: CommandStores
     // One connection is plenty for a command; no change feed: it exits before it would hear anything.
     const pg = await openPgStores(config.databaseUrl, config.secretKey, { max: 2, listen: false });
     try {
-      return await work({ kind: 'postgres', keys: () => pg.keys, accounts: () => pg.accounts, models: () => pg.models, db: null, pg });
+      return await work({ keys: () => pg.keys, accounts: () => pg.accounts, models: () => pg.models });
     } finally {
       await closePgStores(pg);
     }
@@ -40,12 +36,9 @@ export async function withStores<T>(config: Config, work: (stores: CommandStores
   const db = openDataDir(config);
   try {
     return await work({
-      kind: 'sqlite',
       keys: memo(() => new SqliteKeyStore(db)),
       accounts: memo(() => new SqliteAccountStore(db)),
       models: memo(() => new SqliteModelStore(db)),
-      db,
-      pg: null,
     });
   } finally {
     closeDatabase(db);

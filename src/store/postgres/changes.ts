@@ -27,9 +27,6 @@ export class ChangeFeed {
   private readonly handlers = new Map<ChangeTopic, ChangeHandler>();
   private subscription: { unlisten(): Promise<void> } | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
-  /** False from a lost LISTEN connection until it is back: caches may be behind meanwhile. */
-  listening = false;
-  private lastFullReload = 0;
 
   constructor(
     private readonly sql: Pg,
@@ -46,7 +43,6 @@ export class ChangeFeed {
       CHANGES_CHANNEL,
       (payload) => void this.dispatch(payload),
       () => {
-        this.listening = true;
         if (first) {
           first = false;
           return;
@@ -55,14 +51,8 @@ export class ChangeFeed {
         void this.reloadAll();
       },
     );
-    this.listening = true;
     this.timer = setInterval(() => void this.reloadAll(), RELOAD_MS);
     this.timer.unref?.();
-  }
-
-  /** Called when the pool reports a closed connection: the LISTEN one may be among them. */
-  markLost(): void {
-    this.listening = false;
   }
 
   private async dispatch(payload: string): Promise<void> {
@@ -80,7 +70,6 @@ export class ChangeFeed {
 
   /** Reloads every cache; a failure keeps what memory has (the request path keeps serving). */
   async reloadAll(): Promise<void> {
-    this.lastFullReload = Date.now();
     for (const [topic, handler] of this.handlers) {
       try {
         await handler.all();
@@ -88,10 +77,6 @@ export class ChangeFeed {
         this.logger?.warn('database reload failed; serving from the cache', { topic, error: (error as Error).message });
       }
     }
-  }
-
-  get lastReloadAt(): number {
-    return this.lastFullReload;
   }
 
   async stop(): Promise<void> {
